@@ -1,0 +1,76 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ImageJobs.DashScope.Emulator;
+
+/// <summary>Starts an in-process emulator on a free loopback port: <c>await using var emu = await DashScopeEmulator.StartAsync(options);</c></summary>
+public static class DashScopeEmulator
+{
+    /// <summary>Starts the emulator on <c>http://127.0.0.1:{free port}</c>; dispose the host to stop it.</summary>
+    public static async Task<DashScopeEmulatorHost> StartAsync(DashScopeEmulatorOptions? options = null, TimeProvider? timeProvider = null,
+        CancellationToken cancellationToken = default)
+    {
+        options ??= new DashScopeEmulatorOptions();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(DashScopeEmulator).Assembly.GetName().Name });
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024 * 1024); // three 10 MB data URIs fit
+        builder.Services.AddDashScopeEmulator(options, timeProvider ?? TimeProvider.System);
+        var app = builder.Build();
+        app.MapDashScopeEmulator();
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        return new DashScopeEmulatorHost(app, new Uri(address.TrimEnd('/') + "/"), app.Services.GetRequiredService<EmulatorContext>());
+    }
+}
+
+/// <summary>A running in-process emulator.</summary>
+public sealed class DashScopeEmulatorHost : IAsyncDisposable, IDisposable
+{
+    private readonly WebApplication _app;
+    private readonly EmulatorContext _context;
+
+    internal DashScopeEmulatorHost(WebApplication app, Uri rootAddress, EmulatorContext context)
+    {
+        _app = app;
+        _context = context;
+        RootAddress = rootAddress;
+        BaseAddress = new Uri(rootAddress, "api/v1/");
+    }
+
+    /// <summary>The DashScope base URL, <c>http://127.0.0.1:{port}/api/v1/</c> (with a trailing slash).</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>The server root, <c>http://127.0.0.1:{port}/</c> (<c>emulator/stats</c> lives here).</summary>
+    public Uri RootAddress { get; }
+
+    /// <summary>The emulator's counters (the same as <c>GET /emulator/stats</c>).</summary>
+    public EmulatorStats Stats => _context.Stats;
+
+    /// <summary>The settings the emulator runs with (a copy; changing it has no effect).</summary>
+    public DashScopeEmulatorOptions Options => _context.Options.Clone();
+
+    /// <summary>Stops the server.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    /// <summary>Stops the server (blocking).</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+}

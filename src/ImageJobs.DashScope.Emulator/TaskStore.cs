@@ -1,0 +1,305 @@
+using System.Globalization;
+using System.Text;
+
+namespace ImageJobs.DashScope.Emulator;
+
+/// <summary>Emulator time: the injected <see cref="TimeProvider"/>, and service durations multiplied by the time scale.</summary>
+internal sealed class EmulatorClock(TimeProvider time, double scale)
+{
+    private static readonly TimeSpan ChinaStandardTime = TimeSpan.FromHours(8);
+
+    public TimeProvider Time { get; } = time;
+
+    public DateTimeOffset Now => Time.GetUtcNow();
+
+    /// <summary>A service duration as it passes in the emulator.</summary>
+    public TimeSpan Scale(TimeSpan serviceTime) => TimeSpan.FromTicks((long)(serviceTime.Ticks * scale));
+
+    /// <summary>DashScope's task time format: <c>2025-01-08 16:03:59.840</c> in UTC+8.</summary>
+    public static string Format(DateTimeOffset time) =>
+        time.ToOffset(ChinaStandardTime).ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture);
+}
+
+/// <summary>The task states DashScope reports.</summary>
+internal static class TaskStatus
+{
+    public const string Pending = "PENDING";
+    public const string Running = "RUNNING";
+    public const string Succeeded = "SUCCEEDED";
+    public const string Failed = "FAILED";
+    public const string Canceled = "CANCELED";
+    public const string Unknown = "UNKNOWN";
+}
+
+/// <summary>
+/// One task. Everything random is decided at submit (latency, seeds, which images fail), so the state at any moment is
+/// a pure function of the timestamps: no thread or timer per task.
+/// </summary>
+internal sealed class EmulatorTask
+{
+    private readonly Lazy<byte[]>?[] _images;
+
+    public EmulatorTask(string id, string requestId, ModelRule model, TaskPlan plan, DateTimeOffset submitTime,
+        TimeSpan runDuration, DashScopeError? failure, DashScopeError?[] imageFailures, int baseSeed, bool isSync)
+    {
+        Id = id;
+        RequestId = requestId;
+        Model = model;
+        Plan = plan;
+        SubmitTime = submitTime;
+        RunDuration = runDuration;
+        Failure = failure ?? plan.DeferredFailure ?? (imageFailures.All(f => f is not null) ? imageFailures[0] : null);
+        ImageFailures = imageFailures;
+        BaseSeed = baseSeed;
+        IsSync = isSync;
+        _images = new Lazy<byte[]>?[plan.N];
+        for (var i = 0; i < plan.N; i++)
+        {
+            var index = i;
+            _images[i] = imageFailures[i] is null ? new Lazy<byte[]>(() => Render(index)) : null;
+        }
+    }
+
+    public string Id { get; }
+
+    /// <summary>The request id of the submit, shown by the task list.</summary>
+    public string RequestId { get; }
+
+    public ModelRule Model { get; }
+
+    public TaskPlan Plan { get; }
+
+    public DateTimeOffset SubmitTime { get; }
+
+    public TimeSpan RunDuration { get; }
+
+    /// <summary>Why the whole task fails (validation deferred to the task, injected fault, every image failed), or null.</summary>
+    public DashScopeError? Failure { get; }
+
+    /// <summary>Per image: null = generated, else the partial-failure entry.</summary>
+    public IReadOnlyList<DashScopeError?> ImageFailures { get; }
+
+    public int BaseSeed { get; }
+
+    /// <summary>A sync multimodal call: not visible through the tasks API, only its image URL.</summary>
+    public bool IsSync { get; }
+
+    /// <summary>When RUNNING starts; null while waiting for a concurrency slot.</summary>
+    public DateTimeOffset? ScheduledTime { get; set; }
+
+    public DateTimeOffset? CanceledTime { get; set; }
+
+    public DateTimeOffset? EndTime => ScheduledTime + RunDuration;
+
+    public int SucceededImages => Failure is null ? ImageFailures.Count(f => f is null) : 0;
+
+    public string StatusAt(DateTimeOffset now)
+    {
+        if (CanceledTime is not null)
+        {
+            return TaskStatus.Canceled;
+        }
+
+        if (ScheduledTime is not { } scheduled || now < scheduled)
+        {
+            return TaskStatus.Pending;
+        }
+
+        if (now < scheduled + RunDuration)
+        {
+            return TaskStatus.Running;
+        }
+
+        return Failure is null ? TaskStatus.Succeeded : TaskStatus.Failed;
+    }
+
+    /// <summary>The PNG of image <paramref name="index"/> (rendered once, then cached), or null if that image failed.</summary>
+    public byte[]? Image(int index) => index >= 0 && index < _images.Length ? _images[index]?.Value : null;
+
+    private byte[] Render(int index)
+    {
+        // FNV-1a over seed, prompt and size: the same request and seed always paint the same picture.
+        var hash = 14695981039346656037UL;
+        var key = string.Create(CultureInfo.InvariantCulture, $"{BaseSeed + index}|{Plan.Prompt}|{Plan.Width}x{Plan.Height}");
+        foreach (var b in Encoding.UTF8.GetBytes(key))
+        {
+            hash = (hash ^ b) * 1099511628211UL;
+        }
+
+        return PngEncoder.Paint(Plan.Width, Plan.Height, hash);
+    }
+}
+
+/// <summary>
+/// All tasks, and per model a FIFO of tasks waiting for one of the model's concurrent slots. Slots are simulated lazily:
+/// on every access the queue is advanced to "now" from the recorded end times, so a queued task's RUNNING phase starts
+/// exactly when an earlier task's ended.
+/// </summary>
+internal sealed class TaskStore(EmulatorClock clock, TimeSpan taskTtl)
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, EmulatorTask> _tasks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ModelQueue> _queues = new(StringComparer.Ordinal);
+    private DateTimeOffset _nextPurge = DateTimeOffset.MinValue;
+
+    /// <summary>The service's small delay between a free slot and the task starting (seeds: ≈20–50 ms).</summary>
+    private TimeSpan ScheduleDelay => clock.Scale(TimeSpan.FromMilliseconds(30));
+
+    /// <summary>
+    /// Adds a task. With <paramref name="maxConcurrent"/> tasks active, it waits as PENDING, or, when
+    /// <paramref name="rejectWhenFull"/>, is not added (returns false).
+    /// </summary>
+    public bool TryAdd(EmulatorTask task, int maxConcurrent, bool rejectWhenFull)
+    {
+        lock (_lock)
+        {
+            var now = task.SubmitTime;
+            Purge(now);
+            if (task.IsSync)
+            {
+                task.ScheduledTime = now + ScheduleDelay;
+                _tasks.Add(task.Id, task);
+                return true;
+            }
+
+            if (!_queues.TryGetValue(task.Model.Name, out var queue))
+            {
+                queue = new ModelQueue();
+                _queues[task.Model.Name] = queue;
+            }
+
+            queue.Advance(now, maxConcurrent, ScheduleDelay);
+            if (rejectWhenFull && queue.ActiveCount(now) >= maxConcurrent)
+            {
+                return false;
+            }
+
+            _tasks.Add(task.Id, task);
+            queue.Pending.Enqueue(task);
+            queue.Advance(now, maxConcurrent, ScheduleDelay);
+            return true;
+        }
+    }
+
+    /// <summary>The task, or null when unknown or expired. Sync tasks only when <paramref name="includeSync"/>.</summary>
+    public EmulatorTask? Get(string id, DateTimeOffset now, Func<string, int> maxConcurrent, bool includeSync = false)
+    {
+        lock (_lock)
+        {
+            Purge(now);
+            if (!_tasks.TryGetValue(id, out var task) || (task.IsSync && !includeSync))
+            {
+                return null;
+            }
+
+            if (_queues.TryGetValue(task.Model.Name, out var queue))
+            {
+                queue.Advance(now, maxConcurrent(task.Model.Name), ScheduleDelay);
+            }
+
+            return task;
+        }
+    }
+
+    /// <summary>Cancels a task that is PENDING now; false otherwise (unknown, running, finished).</summary>
+    public bool TryCancel(string id, DateTimeOffset now, Func<string, int> maxConcurrent)
+    {
+        lock (_lock)
+        {
+            var task = Get(id, now, maxConcurrent);
+            if (task is null || task.StatusAt(now) != TaskStatus.Pending)
+            {
+                return false;
+            }
+
+            task.CanceledTime = now;
+            return true;
+        }
+    }
+
+    /// <summary>Every live async task, oldest first, with states advanced to <paramref name="now"/>.</summary>
+    public IReadOnlyList<EmulatorTask> List(DateTimeOffset now, Func<string, int> maxConcurrent)
+    {
+        lock (_lock)
+        {
+            Purge(now);
+            foreach (var (model, queue) in _queues)
+            {
+                queue.Advance(now, maxConcurrent(model), ScheduleDelay);
+            }
+
+            return [.. _tasks.Values.Where(t => !t.IsSync).OrderBy(t => t.SubmitTime)];
+        }
+    }
+
+    private void Purge(DateTimeOffset now)
+    {
+        var ttl = clock.Scale(taskTtl);
+        if (now < _nextPurge)
+        {
+            return;
+        }
+
+        foreach (var task in _tasks.Values.Where(t => now - t.SubmitTime >= ttl).ToList())
+        {
+            _tasks.Remove(task.Id);
+            task.CanceledTime ??= task.ScheduledTime is null ? now : null; // a still-queued task leaves its queue
+        }
+
+        _nextPurge = now + (ttl / 100);
+    }
+
+    /// <summary>Whether <paramref name="task"/> has outlived the task TTL at <paramref name="now"/>.</summary>
+    public bool IsExpired(EmulatorTask task, DateTimeOffset now) => now - task.SubmitTime >= clock.Scale(taskTtl);
+
+    private sealed class ModelQueue
+    {
+        /// <summary>End times of tasks holding (or having held) a slot, earliest first.</summary>
+        private readonly PriorityQueue<DateTimeOffset, DateTimeOffset> _running = new();
+
+        public Queue<EmulatorTask> Pending { get; } = new();
+
+        /// <summary>Starts queued tasks in order as slots free up, up to <paramref name="now"/>.</summary>
+        public void Advance(DateTimeOffset now, int maxConcurrent, TimeSpan scheduleDelay)
+        {
+            while (Pending.TryPeek(out var next))
+            {
+                if (next.CanceledTime is not null)
+                {
+                    Pending.Dequeue();
+                    continue;
+                }
+
+                DateTimeOffset start;
+                if (_running.Count < maxConcurrent)
+                {
+                    start = next.SubmitTime + scheduleDelay;
+                }
+                else if (_running.Peek() <= now)
+                {
+                    var freed = _running.Dequeue();
+                    start = (freed > next.SubmitTime ? freed : next.SubmitTime) + scheduleDelay;
+                }
+                else
+                {
+                    break;
+                }
+
+                Pending.Dequeue();
+                next.ScheduledTime = start;
+                _running.Enqueue(start + next.RunDuration, start + next.RunDuration);
+            }
+
+            if (Pending.Count == 0)
+            {
+                while (_running.Count > 0 && _running.Peek() <= now)
+                {
+                    _running.Dequeue();
+                }
+            }
+        }
+
+        /// <summary>Tasks running or waiting at <paramref name="now"/> (call after <see cref="Advance"/>).</summary>
+        public int ActiveCount(DateTimeOffset now) => Pending.Count + _running.UnorderedItems.Count(i => i.Priority > now);
+    }
+}
