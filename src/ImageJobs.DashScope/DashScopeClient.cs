@@ -299,6 +299,15 @@ public partial class DashScopeClient
                 $"DashScope {operation} failed before a response arrived ({ex.HttpRequestError}): {ex.Message}",
                 null, isRetryable: idempotent || nothingSent, innerException: ex);
         }
+        catch (IOException ex)
+        {
+            // Includes HttpIOException: the connection closed before the whole body arrived.
+            Log.RequestFailed(_logger, operation, ex.GetType().Name);
+            throw new DashScopeException(
+                0, DashScopeErrorCodes.InvalidResponse,
+                $"DashScope {operation} response ended before its whole body arrived: {ex.Message}",
+                null, isRetryable: idempotent, innerException: ex);
+        }
         catch (InvalidDataException ex)
         {
             throw new DashScopeException(

@@ -443,7 +443,7 @@ public static partial class DashScopeRequestValidator
 
         public void Add(string field, string message) => Errors.Add(new(field, message));
 
-        public static string Raw(JsonNode? node) => node is null ? "null" : Truncate(node.ToJsonString(), 60);
+        public static string Raw(JsonNode? node) => node is null ? "null" : Truncate(node.ToJsonString(DashScopeImageRequest.WireJson), 60);
 
         public static bool TryNumber(JsonNode? node, out double value)
         {
