@@ -146,6 +146,12 @@ public partial class DashScopeClient
         {
             body = request.ToJson();
         }
+        else if (DashScopeModels.IsQwenImage(request.Model))
+        {
+            throw new ArgumentException(
+                "This request is in the asynchronous shape (input.prompt): send it with SubmitAsync, or give the synchronous call " +
+                "a QwenImageRequest or a body with input.messages.", nameof(request));
+        }
         else
         {
             throw new ArgumentException(

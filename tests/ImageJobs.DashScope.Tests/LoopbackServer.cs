@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace ImageJobs.DashScope.Tests;
 
 /// <summary>What the loopback responder saw.</summary>
-public sealed record CapturedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body)
+public sealed record CapturedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body, string RawTarget)
 {
     public string? Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var value) ? value : null;
 }
@@ -70,7 +70,8 @@ public sealed class LoopbackServer : IAsyncDisposable
             var body = await reader.ReadToEndAsync(context.RequestAborted);
             var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
             var captured = new CapturedRequest(
-                context.Request.Method, context.Request.Path.Value ?? string.Empty, context.Request.QueryString.Value ?? string.Empty, headers, body);
+                context.Request.Method, context.Request.Path.Value ?? string.Empty, context.Request.QueryString.Value ?? string.Empty, headers, body,
+                context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? string.Empty);
             server!.Requests.Enqueue(captured);
             var canned = respond(captured);
             if (canned.Hang)
