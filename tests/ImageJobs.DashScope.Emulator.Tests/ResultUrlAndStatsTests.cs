@@ -1,0 +1,105 @@
+using System.Net;
+using System.Text.Json;
+
+namespace ImageJobs.DashScope.Emulator.Tests;
+
+/// <summary>Signed result URLs (expiry, tampering) and the accounting endpoint.</summary>
+public sealed class ResultUrlAndStatsTests
+{
+    private static readonly string Qwen = EmulatorClient.Body("qwen-image", new { prompt = "a cat" });
+
+    private static async Task<string> FinishedUrlAsync(EmulatorClient emu, ManualTimeProvider time)
+    {
+        var id = await emu.SubmitAsync(EmulatorClient.Text2Image, Qwen);
+        time.Advance(TimeSpan.FromMinutes(1));
+        var reply = await emu.GetTaskAsync(id);
+        return reply.Output.GetProperty("results")[0].GetProperty("url").GetString()!;
+    }
+
+    [Fact]
+    public async Task ResultUrl_TamperedSignatureOrPath_403()
+    {
+        var time = new ManualTimeProvider();
+        await using var emu = await EmulatorClient.StartAsync(o => o.TimeScale = 1, time);
+        var url = await FinishedUrlAsync(emu, time);
+
+        var valid = await emu.DownloadAsync(url);
+        var badSignature = await emu.DownloadAsync(url[..^6] + "AAAA%3D");
+        var otherImage = await emu.DownloadAsync(url.Replace("/0.png", "/1.png", StringComparison.Ordinal));
+        var laterExpiry = await emu.DownloadAsync(System.Text.RegularExpressions.Regex.Replace(url, @"Expires=(\d+)", m => "Expires=" + (long.Parse(m.Groups[1].Value) + 1000)));
+
+        Assert.Equal(HttpStatusCode.OK, valid.Status);
+        Assert.Equal(HttpStatusCode.Forbidden, badSignature.Status);
+        Assert.Contains("SignatureDoesNotMatch", System.Text.Encoding.UTF8.GetString(badSignature.Bytes), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, otherImage.Status);
+        Assert.Equal(HttpStatusCode.Forbidden, laterExpiry.Status);
+        Assert.Equal(1, emu.Host.Stats.Snapshot().ImagesServed);
+    }
+
+    [Fact]
+    public async Task ResultUrl_AfterTaskTtl_403Expired()
+    {
+        var time = new ManualTimeProvider();
+        await using var emu = await EmulatorClient.StartAsync(o => o.TimeScale = 1, time);
+        var url = await FinishedUrlAsync(emu, time);
+        time.Advance(TimeSpan.FromHours(23));
+        Assert.Equal(HttpStatusCode.OK, (await emu.DownloadAsync(url)).Status);
+
+        time.Advance(TimeSpan.FromHours(1.1));
+        var expired = await emu.DownloadAsync(url);
+
+        Assert.Equal(HttpStatusCode.Forbidden, expired.Status);
+        Assert.Contains("<Code>AccessDenied</Code>", System.Text.Encoding.UTF8.GetString(expired.Bytes), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResultUrl_ShortUrlTtl_ExpiresEarly()
+    {
+        var time = new ManualTimeProvider();
+        await using var emu = await EmulatorClient.StartAsync(o => { o.TimeScale = 1; o.ResultUrlTtl = TimeSpan.FromMinutes(5); }, time);
+        var url = await FinishedUrlAsync(emu, time);
+        Assert.Equal(HttpStatusCode.OK, (await emu.DownloadAsync(url)).Status);
+
+        time.Advance(TimeSpan.FromMinutes(6));
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await emu.DownloadAsync(url)).Status);
+        Assert.NotEqual("UNKNOWN", await emu.StatusAsync(url.Split('/')[^2])); // the task itself still lives
+    }
+
+    [Fact]
+    public async Task Stats_CountsEveryKindOfRequest_SameOnEndpointAndHost()
+    {
+        var time = new ManualTimeProvider();
+        await using var emu = await EmulatorClient.StartAsync(o => o.TimeScale = 1, time);
+        var wanx = EmulatorClient.Body("wanx-v1", new { prompt = "x" }, new { n = 1 });
+        var first = await emu.SubmitAsync(EmulatorClient.Text2Image, wanx);
+        var second = await emu.SubmitAsync(EmulatorClient.Text2Image, wanx);
+        await emu.PostAsync(EmulatorClient.Text2Image, wanx); // third in the same second: RPS 2
+        await emu.PostAsync(EmulatorClient.Text2Image, EmulatorClient.Body("wanx-v1", new { prompt = "x" }, new { n = 9 })); // 429 too
+        await emu.CancelAsync(second);
+        time.Advance(TimeSpan.FromSeconds(40));
+        await emu.GetTaskAsync(first);
+        var url = (await emu.GetTaskAsync(first)).Output.GetProperty("results")[0].GetProperty("url").GetString()!;
+        await emu.DownloadAsync(url);
+        await emu.DownloadAsync(url);
+
+        using var plain = new HttpClient();
+        var json = await plain.GetStringAsync(new Uri(emu.Host.RootAddress, "emulator/stats"));
+        var stats = JsonSerializer.Deserialize<EmulatorStatsSnapshot>(json)!;
+        var host = emu.Host.Stats.Snapshot();
+
+        Assert.Equal(4, stats.Submissions);
+        Assert.Equal(4, stats.SubmissionsByModel["wanx-v1"]);
+        Assert.Equal(2, stats.Accepted);
+        Assert.Equal(2, stats.AcceptedByModel["wanx-v1"]);
+        Assert.Equal(2, stats.QueriesByTask[first]);
+        Assert.Equal(1, stats.CancelRequests);
+        Assert.Equal(1, stats.Canceled);
+        Assert.Equal(2, stats.Throttled);
+        Assert.Equal(2, stats.ThrottledByKind[EmulatorStats.SubmitRps]);
+        Assert.Equal(2, stats.ImagesServed);
+        Assert.Equal(stats.Submissions, host.Submissions);
+        Assert.Equal(stats.ImagesServed, host.ImagesServed);
+        Assert.Contains("\"submissions_by_model\"", json, StringComparison.Ordinal);
+    }
+}
