@@ -11,16 +11,22 @@ namespace ImageJobs.DashScope.Emulator;
 /// <summary>Starts an in-process emulator on a free loopback port: <c>await using var emu = await DashScopeEmulator.StartAsync(options);</c></summary>
 public static class DashScopeEmulator
 {
-    /// <summary>Starts the emulator on <c>http://127.0.0.1:{free port}</c>; dispose the host to stop it.</summary>
-    public static async Task<DashScopeEmulatorHost> StartAsync(DashScopeEmulatorOptions? options = null, TimeProvider? timeProvider = null,
+    /// <summary>Starts the emulator on <c>http://127.0.0.1:{free port}</c> on the system clock; dispose the host to stop it.</summary>
+    public static Task<DashScopeEmulatorHost> StartAsync(DashScopeEmulatorOptions? options = null, CancellationToken cancellationToken = default) =>
+        StartAsync(options ?? new DashScopeEmulatorOptions(), TimeProvider.System, cancellationToken);
+
+    /// <summary>Starts the emulator on <c>http://127.0.0.1:{free port}</c> with time from <paramref name="timeProvider"/>
+    /// (tests pass a clock they move); dispose the host to stop it.</summary>
+    public static async Task<DashScopeEmulatorHost> StartAsync(DashScopeEmulatorOptions options, TimeProvider timeProvider,
         CancellationToken cancellationToken = default)
     {
-        options ??= new DashScopeEmulatorOptions();
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(DashScopeEmulator).Assembly.GetName().Name });
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024 * 1024); // three 10 MB data URIs fit
-        builder.Services.AddDashScopeEmulator(options, timeProvider ?? TimeProvider.System);
+        builder.Services.AddDashScopeEmulator(options, timeProvider);
         var app = builder.Build();
         app.MapDashScopeEmulator();
         try

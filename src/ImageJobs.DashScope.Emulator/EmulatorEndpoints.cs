@@ -125,7 +125,9 @@ internal static class EmulatorEndpoints
         }
         catch (DashScopeError error)
         {
-            await WriteErrorAsync(ctx, error, requestId, JsonContentType);
+            // Submit errors list code, message, request_id (seed 003); the tasks API puts request_id first.
+            await WriteJsonAsync(ctx, error.Status,
+                new JsonObject { ["code"] = error.Code, ["message"] = error.Message, ["request_id"] = requestId }, JsonContentType);
         }
     }
 

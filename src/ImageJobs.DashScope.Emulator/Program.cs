@@ -3,6 +3,7 @@ using ImageJobs.DashScope.Emulator;
 // dotnet run --project src/ImageJobs.DashScope.Emulator -- --urls http://127.0.0.1:8089 [--api-key sk-emulator] [--time-scale 0.05] [--seed 1]
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Configuration.AddDashScopeEmulatorCommandLine(args);
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024 * 1024);
 builder.Services.AddDashScopeEmulator(builder.Configuration.GetDashScopeEmulatorOptions());
 

@@ -37,7 +37,9 @@ internal static class TaskStatus
 /// </summary>
 internal sealed class EmulatorTask
 {
-    private readonly Lazy<byte[]>?[] _images;
+    /// <summary>Rendered PNGs, held weakly: repeated downloads are cheap, yet thousands of finished tasks do not pin
+    /// gigabytes (a collected image is simply painted again, identically).</summary>
+    private readonly WeakReference<byte[]>?[] _images;
 
     public EmulatorTask(string id, string requestId, ModelRule model, TaskPlan plan, DateTimeOffset submitTime,
         TimeSpan runDuration, DashScopeError? failure, DashScopeError?[] imageFailures, int baseSeed, bool isSync)
@@ -52,12 +54,7 @@ internal sealed class EmulatorTask
         ImageFailures = imageFailures;
         BaseSeed = baseSeed;
         IsSync = isSync;
-        _images = new Lazy<byte[]>?[plan.N];
-        for (var i = 0; i < plan.N; i++)
-        {
-            var index = i;
-            _images[i] = imageFailures[i] is null ? new Lazy<byte[]>(() => Render(index)) : null;
-        }
+        _images = new WeakReference<byte[]>?[plan.N];
     }
 
     public string Id { get; }
@@ -114,7 +111,25 @@ internal sealed class EmulatorTask
     }
 
     /// <summary>The PNG of image <paramref name="index"/> (rendered once, then cached), or null if that image failed.</summary>
-    public byte[]? Image(int index) => index >= 0 && index < _images.Length ? _images[index]?.Value : null;
+    public byte[]? Image(int index)
+    {
+        if (index < 0 || index >= _images.Length || ImageFailures[index] is not null || Failure is not null)
+        {
+            return null;
+        }
+
+        lock (_images)
+        {
+            if (_images[index] is { } cached && cached.TryGetTarget(out var png))
+            {
+                return png;
+            }
+
+            png = Render(index);
+            _images[index] = new WeakReference<byte[]>(png);
+            return png;
+        }
+    }
 
     private byte[] Render(int index)
     {

@@ -45,7 +45,7 @@ public sealed class EmulatorClient : IAsyncDisposable
     {
         var options = new DashScopeEmulatorOptions { ApiKey = ApiKey, TimeScale = 0.002, Seed = 1 };
         configure?.Invoke(options);
-        return new EmulatorClient(await DashScopeEmulator.StartAsync(options, time));
+        return new EmulatorClient(await DashScopeEmulator.StartAsync(options, time ?? TimeProvider.System));
     }
 
     public static string Body(string model, object input, object? parameters = null) =>
