@@ -10,7 +10,7 @@ namespace Microsoft.Azure.Functions.Worker.Http;
 
 public abstract class HttpRequestData
 {
-    protected HttpRequestData(FunctionContext functionContext) => throw null!;
+    public HttpRequestData(FunctionContext functionContext) => throw null!;
 
     public abstract Stream Body { get; }
 
@@ -31,7 +31,7 @@ public abstract class HttpRequestData
 
 public abstract class HttpResponseData
 {
-    protected HttpResponseData(FunctionContext functionContext) => throw null!;
+    public HttpResponseData(FunctionContext functionContext) => throw null!;
 
     public abstract HttpStatusCode StatusCode { get; set; }
 

@@ -1,4 +1,5 @@
-// Mirrors Microsoft.Azure.Functions.Worker.Extensions.Http (dependency of .Http.AspNetCore 2.1.1).
+// Mirrors Microsoft.Azure.Functions.Worker.Extensions.Http (dependency of
+// Microsoft.Azure.Functions.Worker.Extensions.Http.AspNetCore 2.1.1).
 // Source: Azure/azure-functions-dotnet-worker, extensions/Worker.Extensions.Http/src/HttpTriggerAttribute.cs,
 // AuthorizationLevel.cs. Declarations only: no behaviour.
 using Microsoft.Azure.Functions.Worker.Extensions.Abstractions;
