@@ -53,7 +53,8 @@ public static class DashScopeServiceCollectionExtensions
             .Validate(options => string.IsNullOrWhiteSpace(options.Region) || DashScopeRegions.GetEndpoint(options.Region) is not null,
                 "DashScope:Region must be 'beijing' or 'singapore' (or set DashScope:Endpoint).")
             .Validate(options => options.GetApiKey() is not null,
-                "No DashScope API key: set DashScope:ApiKey, the DASHSCOPE_API_KEY configuration key or the DASHSCOPE_API_KEY environment variable.");
+                "No DashScope API key: set DashScope:ApiKey, the DASHSCOPE_API_KEY configuration key or the DASHSCOPE_API_KEY environment variable.")
+            .ValidateOnStart();
 
         return services
             .AddHttpClient(nameof(DashScopeClient))

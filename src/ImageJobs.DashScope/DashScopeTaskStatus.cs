@@ -1,4 +1,6 @@
 using System.ComponentModel;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace ImageJobs.DashScope;
 
@@ -6,6 +8,7 @@ namespace ImageJobs.DashScope;
 /// The status of a DashScope asynchronous task (<c>output.task_status</c>). An extensible enum: values the service adds
 /// later parse into a status with that string value instead of failing.
 /// </summary>
+[JsonConverter(typeof(DashScopeTaskStatusJsonConverter))]
 public readonly struct DashScopeTaskStatus : IEquatable<DashScopeTaskStatus>
 {
     private readonly string? _value;
@@ -78,4 +81,19 @@ public readonly struct DashScopeTaskStatus : IEquatable<DashScopeTaskStatus>
 
     /// <inheritdoc />
     public override string ToString() => Value;
+}
+
+/// <summary>Writes a <see cref="DashScopeTaskStatus"/> as its wire string (for example <c>"SUCCEEDED"</c>) and reads it back.</summary>
+public sealed class DashScopeTaskStatusJsonConverter : JsonConverter<DashScopeTaskStatus>
+{
+    /// <inheritdoc />
+    public override DashScopeTaskStatus Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.String ? new DashScopeTaskStatus(reader.GetString() ?? string.Empty) : default;
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, DashScopeTaskStatus value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(value.Value);
+    }
 }
