@@ -129,6 +129,10 @@ internal static class EmulatorEndpoints
             await WriteJsonAsync(ctx, error.Status,
                 new JsonObject { ["code"] = error.Code, ["message"] = error.Message, ["request_id"] = requestId }, JsonContentType);
         }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The client gave up (e.g. a sync call timed out on its side); nothing to answer.
+        }
     }
 
     private static void CheckSubmitLimits(EmulatorContext emu, ModelRule rule)
