@@ -1,0 +1,72 @@
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using ImageJobs.DashScope;
+using ImageJobs.Workflow.Http;
+using ImageJobs.Workflow.Outbound;
+using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Results;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace ImageJobs.Workflow.Hosting;
+
+/// <summary>The one registration both hosts use.</summary>
+public static class ImageJobsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the workflow: options (<c>ImageJobs</c>, <c>ImageJobs:Outbound</c>, <c>DashScope</c>, with
+    /// <c>DASHSCOPE_API_KEY</c> and <c>IMAGEJOBS_WEBHOOK_SECRET</c>), storage clients from <c>AzureWebJobsStorage</c>,
+    /// the DashScope client, the outbound guard and its <see cref="HttpClient"/>, every activity of
+    /// <see cref="WorkflowCatalog"/>, and <see cref="JobsApi"/>. The host adds the durable runtime and its
+    /// <c>IOrchestrationClient</c>.
+    /// </summary>
+    public static IServiceCollection AddImageJobs(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddOptions<ImageJobsOptions>()
+            .Bind(configuration.GetSection(ImageJobsOptions.SectionName))
+            .PostConfigure(o => o.WebhookSecret ??= configuration["IMAGEJOBS_WEBHOOK_SECRET"] is { Length: > 0 } s ? s : null)
+            .Validate(o => o.MaxResultImageBytes > 0, "ImageJobs:MaxResultImageBytes must be positive.")
+            .Validate(o => o.ExpectedDurationScale > 0, "ImageJobs:ExpectedDurationScale must be positive.")
+            .Validate(o => o.InputSasLifetime > TimeSpan.Zero, "ImageJobs:InputSasLifetime must be positive.")
+            .ValidateOnStart();
+        services.AddOptions<OutboundOptions>()
+            .Bind(configuration.GetSection(OutboundOptions.SectionName))
+            .Validate(o => o.MaxRedirects is >= 0 and <= 10, "ImageJobs:Outbound:MaxRedirects must be 0–10.")
+            .ValidateOnStart();
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<ImageJobsOptions>>().Value);
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<OutboundOptions>>().Value);
+
+        services.TryAddSingleton(_ => StorageClients.CreateBlobServiceClient(configuration));
+        services.TryAddSingleton(_ => StorageClients.CreateQueueServiceClient(configuration));
+        services.AddDashScopeClient(configuration.GetSection("DashScope"));
+
+        services.TryAddSingleton<OutboundUrlGuard>();
+        services.AddHttpClient(SendWebhookActivity.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundUrlGuard>().CreateHandler())
+            .ConfigureHttpClient(http => http.Timeout = TimeSpan.FromSeconds(100));
+        services.TryAddSingleton(sp => new ResultImageStore(
+            sp.GetRequiredService<BlobServiceClient>(),
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(SendWebhookActivity.HttpClientName)));
+
+        services.TryAddSingleton<JobStateStore>();
+        services.TryAddSingleton<DurationLearning>();
+        services.TryAddSingleton<ActivePollers>();
+        services.TryAddSingleton<InputResolver>();
+        services.TryAddTransient(sp => new SendWebhookActivity(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(SendWebhookActivity.HttpClientName),
+            sp.GetRequiredService<JobStateStore>(), sp.GetRequiredService<ImageJobsOptions>(), sp.GetRequiredService<TimeProvider>()));
+        foreach (var function in WorkflowCatalog.Activities.Concat(WorkflowCatalog.Orchestrations))
+        {
+            services.TryAddTransient(function.Type);
+        }
+
+        services.TryAddScoped<JobsApi>();
+        return services;
+    }
+}

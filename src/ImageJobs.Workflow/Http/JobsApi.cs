@@ -1,0 +1,376 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using Azure.Storage.Sas;
+using ImageJobs.Workflow.Durable;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Outbound;
+using ImageJobs.Workflow.Pipeline;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ImageJobs.Workflow.Http;
+
+/// <summary>
+/// The jobs HTTP API, written once for both hosts: the local host maps these handlers with minimal APIs, the Functions
+/// app calls them from its HTTP triggers. Every 4xx is RFC 9457 problem details; validation problems name each field.
+/// <list type="table">
+/// <item><term><c>POST /api/jobs</c></term><description>start a job → 202 + management payload</description></item>
+/// <item><term><c>GET /api/jobs/{id}</c></term><description>status: 202 while running, 200 when done, 404 unknown</description></item>
+/// <item><term><c>GET /api/jobs?status=&amp;from=&amp;to=&amp;top=</c></term><description>list</description></item>
+/// <item><term><c>POST /api/jobs/{id}/cancel</c></term><description>cancel (at the provider while PENDING)</description></item>
+/// <item><term><c>POST /api/jobs/{id}/events/{name}</c></term><description>raise an event</description></item>
+/// <item><term><c>DELETE /api/jobs/{id}[?deleteResults=true]</c></term><description>purge</description></item>
+/// </list>
+/// </summary>
+public sealed class JobsApi(IOrchestrationClient client, OutboundUrlGuard guard, ImageJobsOptions options, BlobServiceClient blobs, JobStateStore state, TimeProvider time)
+{
+    /// <summary>The route prefix.</summary>
+    public const string Route = "api/jobs";
+
+    /// <summary>How long the read SAS URLs in a status response stay valid.</summary>
+    public static readonly TimeSpan ResultLinkLifetime = TimeSpan.FromMinutes(15);
+
+    private const int MaxBodyBytes = 32 * 1024 * 1024;
+
+    /// <summary><c>POST /api/jobs</c>: validates the job and starts it (idempotent by <c>jobId</c>).</summary>
+    public async Task<IResult> StartAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return Problem(413, "Request too large", $"The job must be at most {MaxBodyBytes} bytes.");
+        }
+
+        JsonNode? body;
+        try
+        {
+            body = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            return Validation([new FieldError("$", $"The body is not valid JSON: {ex.Message}")]);
+        }
+
+        var (job, errors) = await ValidateAsync(body, Guid.NewGuid().ToString("N"), cancellationToken);
+        if (job is null)
+        {
+            return Validation(errors);
+        }
+
+        var id = await client.ScheduleNewOrchestrationInstanceAsync(ImageJobOrchestration.Name, job, new ScheduleOrchestrationOptions(job.JobId), cancellationToken);
+        return TypedResults.Json(ManagementPayload(request, id), DurableJson.Options, statusCode: StatusCodes.Status202Accepted)
+            .WithHeaders(("Location", StatusUri(request, id)), ("Retry-After", "5"));
+    }
+
+    /// <summary>
+    /// Parses and validates a job, then checks its URLs with the outbound guard (webhook and http(s) image inputs).
+    /// Shared by the HTTP, queue and upload triggers.
+    /// </summary>
+    public async Task<(ImageJob? Job, IReadOnlyList<FieldError> Errors)> ValidateAsync(JsonNode? body, string defaultJobId, CancellationToken cancellationToken)
+    {
+        var errors = ImageJobParser.TryParse(body, defaultJobId, out var job).ToList();
+        if (job is null)
+        {
+            return (null, errors);
+        }
+
+        if (job.Notify.WebhookUrl is { } webhook)
+        {
+            if (string.IsNullOrEmpty(options.WebhookSecret))
+            {
+                errors.Add(new("notify.webhookUrl", "Webhooks are signed; set IMAGEJOBS_WEBHOOK_SECRET on the app to use notify.webhookUrl."));
+            }
+            else if (await guard.CheckAsync(new Uri(webhook), cancellationToken) is { } reason)
+            {
+                errors.Add(new("notify.webhookUrl", $"notify.webhookUrl is refused: {reason}."));
+            }
+        }
+
+        foreach (var (path, node) in ImageJobParser.ImageFields(job.Input))
+        {
+            if (node.GetValueKind() == JsonValueKind.String && Uri.TryCreate(node.GetValue<string>(), UriKind.Absolute, out var uri)
+                && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+                && await guard.CheckAsync(uri, cancellationToken) is { } reason)
+            {
+                errors.Add(new(path, $"{path} is refused: {reason}."));
+            }
+        }
+
+        return errors.Count == 0 ? (job, errors) : (null, errors);
+    }
+
+    /// <summary><c>GET /api/jobs/{id}</c>: Durable's status shape; stored images carry a short-lived read link.</summary>
+    public async Task<IResult> GetAsync(HttpRequest request, string id, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
+        if (instance is null)
+        {
+            return Problem(404, "Job not found", $"There is no job '{id}'.");
+        }
+
+        var body = await StatusBodyAsync(instance, cancellationToken);
+        if (instance.IsCompleted)
+        {
+            return TypedResults.Json(body, DurableJson.Options);
+        }
+
+        return TypedResults.Json(body, DurableJson.Options, statusCode: StatusCodes.Status202Accepted)
+            .WithHeaders(("Location", StatusUri(request, id)), ("Retry-After", "5"));
+    }
+
+    /// <summary><c>GET /api/jobs?status=&amp;from=&amp;to=&amp;top=&amp;continuationToken=</c>.</summary>
+    public async Task<IResult> ListAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var errors = new List<FieldError>();
+        var query = new OrchestrationInstanceQuery { PageSize = 50, ContinuationToken = request.Query["continuationToken"].FirstOrDefault() };
+        if (request.Query["status"].FirstOrDefault() is { Length: > 0 } statusText)
+        {
+            var statuses = new List<OrchestrationStatus>();
+            foreach (var s in statusText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (Enum.TryParse<OrchestrationStatus>(s, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+                {
+                    statuses.Add(parsed);
+                }
+                else
+                {
+                    errors.Add(new("status", $"status '{s}' is not one of {string.Join(", ", Enum.GetNames<OrchestrationStatus>())}."));
+                }
+            }
+
+            query = query with { Statuses = statuses };
+        }
+
+        query = query with { CreatedFrom = Date(request, "from", errors), CreatedTo = Date(request, "to", errors) };
+        if (request.Query["top"].FirstOrDefault() is { } topText)
+        {
+            if (int.TryParse(topText, NumberStyles.None, CultureInfo.InvariantCulture, out var top) && top is >= 1 and <= 1000)
+            {
+                query = query with { PageSize = top };
+            }
+            else
+            {
+                errors.Add(new("top", "top must be a whole number from 1 to 1000."));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return Validation(errors);
+        }
+
+        var page = await client.QueryInstancesAsync(query, cancellationToken);
+        return TypedResults.Json(new
+        {
+            jobs = page.Instances.Select(i => new
+            {
+                name = i.Name,
+                instanceId = i.InstanceId,
+                runtimeStatus = i.RuntimeStatus.ToString(),
+                createdTime = i.CreatedAt,
+                lastUpdatedTime = i.LastUpdatedAt,
+            }),
+            continuationToken = page.ContinuationToken,
+        }, DurableJson.Options);
+    }
+
+    /// <summary><c>POST /api/jobs/{id}/cancel</c>: asks the job to stop; it cancels the provider task while it is PENDING.</summary>
+    public async Task<IResult> CancelAsync(string id, CancellationToken cancellationToken)
+    {
+        var instance = await client.GetInstanceAsync(id, cancellationToken: cancellationToken);
+        if (instance is null)
+        {
+            return Problem(404, "Job not found", $"There is no job '{id}'.");
+        }
+
+        if (instance.IsCompleted)
+        {
+            return Problem(409, "Job already finished", $"Job '{id}' is {instance.RuntimeStatus}.");
+        }
+
+        await client.RaiseEventAsync(id, ImageJobOrchestration.CancelEventName, null, cancellationToken);
+        return TypedResults.Accepted((string?)null);
+    }
+
+    /// <summary><c>POST /api/jobs/{id}/events/{name}</c>: raises an external event with the JSON body as payload.</summary>
+    public async Task<IResult> RaiseEventAsync(HttpRequest request, string id, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        JsonNode? payload = null;
+        if (request.ContentLength is null or > 0)
+        {
+            try
+            {
+                payload = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            }
+            catch (JsonException ex)
+            {
+                return Validation([new FieldError("$", $"The event payload is not valid JSON: {ex.Message}")]);
+            }
+        }
+
+        if (await client.GetInstanceAsync(id, cancellationToken: cancellationToken) is not { } instance)
+        {
+            return Problem(404, "Job not found", $"There is no job '{id}'.");
+        }
+
+        if (instance.IsCompleted)
+        {
+            return Problem(409, "Job already finished", $"Job '{id}' is {instance.RuntimeStatus}; it takes no more events.");
+        }
+
+        await client.RaiseEventAsync(id, name, payload, cancellationToken);
+        return TypedResults.Accepted((string?)null);
+    }
+
+    /// <summary><c>DELETE /api/jobs/{id}[?deleteResults=true]</c>: purges a finished job's history (and its images).</summary>
+    public async Task<IResult> PurgeAsync(HttpRequest request, string id, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
+        if (instance is null)
+        {
+            return Problem(404, "Job not found", $"There is no job '{id}'.");
+        }
+
+        if (!instance.IsCompleted)
+        {
+            return Problem(409, "Job still running", $"Job '{id}' is {instance.RuntimeStatus}; cancel it first.");
+        }
+
+        var deleteResults = string.Equals(request.Query["deleteResults"].FirstOrDefault(), "true", StringComparison.OrdinalIgnoreCase);
+        var deletedBlobs = 0;
+        if (deleteResults && instance.ReadInputAs<ImageJob>() is { } job)
+        {
+            var container = blobs.GetBlobContainerClient(job.Output.Container);
+            await foreach (var blob in container.GetBlobsAsync(prefix: $"{job.Output.Prefix}{job.JobId}/", cancellationToken: cancellationToken))
+            {
+                if ((await container.DeleteBlobIfExistsAsync(blob.Name, cancellationToken: cancellationToken)).Value)
+                {
+                    deletedBlobs++;
+                }
+            }
+        }
+
+        await state.DeleteJobAsync(id, cancellationToken);
+        var purged = await client.PurgeInstanceAsync(id, cancellationToken);
+        return TypedResults.Ok(new { instancesDeleted = purged, blobsDeleted = deletedBlobs });
+    }
+
+    /// <summary>The management payload of a job, on the app's own routes (never the durable system key).</summary>
+    public static object ManagementPayload(HttpRequest request, string id)
+    {
+        var status = StatusUri(request, id);
+        return new
+        {
+            id,
+            statusQueryGetUri = status,
+            sendEventPostUri = status + "/events/{eventName}",
+            terminatePostUri = status + "/cancel",
+            purgeHistoryDeleteUri = status,
+        };
+    }
+
+    private static string StatusUri(HttpRequest request, string id) =>
+        $"{request.Scheme}://{request.Host}{request.PathBase}/{Route}/{Uri.EscapeDataString(id)}";
+
+    private async Task<object> StatusBodyAsync(OrchestrationInstance instance, CancellationToken cancellationToken)
+    {
+        JsonNode? output = instance.SerializedOutput is { } o ? JsonNode.Parse(o) : null;
+        if (instance.ReadOutputAs<JobResult>() is { } result && output is JsonObject outputObject)
+        {
+            var images = new JsonArray();
+            foreach (var image in result.Images)
+            {
+                var node = JsonSerializer.SerializeToNode(image, DurableJson.Options)!.AsObject();
+                if (image.BlobName is not null && image.Container is not null)
+                {
+                    node["url"] = (await ReadLinkAsync(image.Container, image.BlobName, cancellationToken)).AbsoluteUri;
+                }
+
+                images.Add(node);
+            }
+
+            outputObject["images"] = images;
+        }
+
+        return new
+        {
+            name = instance.Name,
+            instanceId = instance.InstanceId,
+            runtimeStatus = instance.RuntimeStatus.ToString(),
+            input = instance.SerializedInput is { } i ? JsonNode.Parse(i) : null,
+            customStatus = instance.SerializedCustomStatus is { } c ? JsonNode.Parse(c) : null,
+            output,
+            failureDetails = instance.FailureDetails,
+            createdTime = instance.CreatedAt,
+            lastUpdatedTime = instance.LastUpdatedAt,
+        };
+    }
+
+    private async Task<Uri> ReadLinkAsync(string container, string blobName, CancellationToken cancellationToken)
+    {
+        var blob = blobs.GetBlobContainerClient(container).GetBlobClient(blobName);
+        var expiresOn = time.GetUtcNow() + ResultLinkLifetime;
+        if (blob.CanGenerateSasUri)
+        {
+            return blob.GenerateSasUri(BlobSasPermissions.Read, expiresOn);
+        }
+
+        var key = await blobs.GetUserDelegationKeyAsync(time.GetUtcNow().AddMinutes(-5), expiresOn, cancellationToken);
+        var sas = new BlobSasBuilder(BlobSasPermissions.Read, expiresOn) { BlobContainerName = container, BlobName = blobName, Resource = "b" };
+        return new BlobUriBuilder(blob.Uri) { Sas = sas.ToSasQueryParameters(key.Value, blobs.AccountName) }.ToUri();
+    }
+
+    private static DateTimeOffset? Date(HttpRequest request, string name, List<FieldError> errors)
+    {
+        if (request.Query[name].FirstOrDefault() is not { } text)
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+        {
+            return value;
+        }
+
+        errors.Add(new(name, $"{name} must be an ISO 8601 date-time, e.g. 2026-11-21T08:00:00Z."));
+        return null;
+    }
+
+    /// <summary>A 400 validation problem naming every field (<c>errors</c>: field → messages).</summary>
+    public static IResult Validation(IEnumerable<FieldError> errors)
+    {
+        var grouped = errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());
+        return TypedResults.ValidationProblem(grouped, title: "The job is not valid.", type: "https://imagejobs.dev/problems/validation");
+    }
+
+    /// <summary>A problem details result.</summary>
+    public static IResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(detail, statusCode: status, title: title, type: $"https://imagejobs.dev/problems/{status}");
+}
+
+/// <summary>Adds headers to a result.</summary>
+public static class ResultHeaderExtensions
+{
+    /// <summary>Wraps <paramref name="inner"/> so the response carries <paramref name="headers"/>.</summary>
+    public static IResult WithHeaders(this IResult inner, params (string Name, string Value)[] headers) => new HeaderResult(inner, headers);
+
+    private sealed class HeaderResult(IResult inner, (string Name, string Value)[] headers) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            ArgumentNullException.ThrowIfNull(httpContext);
+            foreach (var (name, value) in headers)
+            {
+                httpContext.Response.Headers[name] = value;
+            }
+
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
+}

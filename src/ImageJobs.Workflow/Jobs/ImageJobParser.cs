@@ -1,0 +1,331 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using ImageJobs.DashScope;
+
+namespace ImageJobs.Workflow.Jobs;
+
+/// <summary>
+/// Turns the public job JSON into an <see cref="ImageJob"/>, or into every <see cref="FieldError"/> it has:
+/// the job's own rules here, DashScope's per-model rules from <see cref="DashScopeRequestValidator"/>.
+/// <code>
+/// { "jobId": "cat-1", "model": "wanx-v1", "input": { "prompt": "a cat" }, "parameters": { "n": 1 },
+///   "output": { "container": "results", "prefix": "team-a/" },
+///   "notify": { "webhookUrl": "https://…", "queue": "my-done", "instanceId": "…", "eventName": "ImageJobCompleted" },
+///   "timeout": "00:30:00" }
+/// </code>
+/// </summary>
+public static partial class ImageJobParser
+{
+    /// <summary>The timeout when a job names none: 30 minutes.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(30);
+
+    /// <summary>The longest timeout: DashScope keeps tasks for 24 hours.</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromHours(23);
+
+    /// <summary>The container results go to when a job names none.</summary>
+    public const string DefaultContainer = "results";
+
+    /// <summary>The external event name when a job names an instance but no event.</summary>
+    public const string DefaultEventName = "ImageJobCompleted";
+
+    /// <summary>The prefix of image references into the app's own storage: <c>blob:{container}/{name}</c>.</summary>
+    public const string BlobScheme = "blob:";
+
+    private static readonly string[] s_topLevel = ["jobId", "model", "input", "parameters", "output", "notify", "timeout"];
+
+    /// <summary>Parses and validates a job.</summary>
+    /// <param name="body">The JSON body.</param>
+    /// <param name="defaultJobId">The id to use when the body has no <c>jobId</c> (a new GUID at the HTTP edge, the message id for queues).</param>
+    /// <param name="job">The job when valid.</param>
+    /// <returns>Every problem; empty when <paramref name="job"/> is set.</returns>
+    public static IReadOnlyList<FieldError> TryParse(JsonNode? body, string defaultJobId, out ImageJob? job)
+    {
+        job = null;
+        var errors = new List<FieldError>();
+        if (body is not JsonObject root)
+        {
+            errors.Add(new("$", "The job must be a JSON object with at least model and input."));
+            return errors;
+        }
+
+        foreach (var (key, _) in root)
+        {
+            if (Array.IndexOf(s_topLevel, key) < 0)
+            {
+                errors.Add(new(key, $"{key} is not a job field; allowed: {string.Join(", ", s_topLevel)}."));
+            }
+        }
+
+        var jobId = OptionalString(root, "jobId", errors);
+        if (jobId is not null && !JobIdPattern().IsMatch(jobId))
+        {
+            errors.Add(new("jobId", "jobId must be 1–64 characters of A–Z, a–z, 0–9, '_' or '-'."));
+        }
+
+        var model = OptionalString(root, "model", errors);
+        var input = root["input"] as JsonObject;
+        if (root["input"] is not null and not JsonObject)
+        {
+            errors.Add(new("input", "input must be a JSON object (DashScope's input)."));
+        }
+
+        var parameters = root["parameters"] as JsonObject;
+        if (root["parameters"] is not null and not JsonObject)
+        {
+            errors.Add(new("parameters", "parameters must be a JSON object (DashScope's parameters)."));
+        }
+
+        // Image references into the app's storage are resolved later; DashScope's rules see a stand-in URL.
+        var providerInput = input?.DeepClone().AsObject();
+        if (providerInput is not null)
+        {
+            foreach (var (path, node) in ImageFields(providerInput))
+            {
+                if (node.GetValueKind() == JsonValueKind.String && node.GetValue<string>().StartsWith(BlobScheme, StringComparison.Ordinal))
+                {
+                    if (ParseBlobReference(node.GetValue<string>()) is null)
+                    {
+                        errors.Add(new(path, $"{path} must be blob:{{container}}/{{name}} with a valid container name (3–63 lower-case letters, digits, '-')."));
+                    }
+
+                    node.ReplaceWith(JsonValue.Create("https://blob.invalid/reference.png"));
+                }
+            }
+        }
+
+        if (root["input"] is null or JsonObject && root["parameters"] is null or JsonObject)
+        {
+            foreach (var error in DashScopeRequestValidator.Validate(model, providerInput, parameters))
+            {
+                errors.Add(new(error.Field, error.Message));
+            }
+        }
+
+        var output = ParseOutput(root["output"], errors);
+        var notify = ParseNotify(root["notify"], errors);
+        var timeout = ParseTimeout(root["timeout"], errors);
+
+        if (errors.Count == 0)
+        {
+            job = new ImageJob
+            {
+                JobId = jobId ?? defaultJobId,
+                Model = model!,
+                Input = input!.DeepClone().AsObject(),
+                Parameters = parameters?.DeepClone().AsObject() ?? [],
+                Output = output!,
+                Notify = notify,
+                Timeout = timeout,
+            };
+        }
+
+        return errors;
+    }
+
+    /// <summary>Whether a string is a valid job id.</summary>
+    public static bool IsValidJobId(string? value) => value is not null && JobIdPattern().IsMatch(value);
+
+    /// <summary>Splits <c>blob:{container}/{name}</c>, or returns <see langword="null"/> when malformed.</summary>
+    public static (string Container, string Name)? ParseBlobReference(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (!value.StartsWith(BlobScheme, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var rest = value[BlobScheme.Length..];
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || slash == rest.Length - 1)
+        {
+            return null;
+        }
+
+        var container = rest[..slash];
+        var name = rest[(slash + 1)..];
+        return StorageNamePattern().IsMatch(container) && name.Length <= 1024 ? (container, name) : null;
+    }
+
+    /// <summary>The image-valued fields of a DashScope input, with their JSON paths.</summary>
+    public static IEnumerable<(string Path, JsonValue Node)> ImageFields(JsonObject input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        foreach (var name in (string[])["ref_img", "base_image_url", "mask_image_url"])
+        {
+            if (input[name] is JsonValue value)
+            {
+                yield return ("input." + name, value);
+            }
+        }
+
+        if (input["images"] is JsonArray images)
+        {
+            for (var i = 0; i < images.Count; i++)
+            {
+                if (images[i] is JsonValue value)
+                {
+                    yield return (FormattableString.Invariant($"input.images[{i}]"), value);
+                }
+            }
+        }
+    }
+
+    private static JobOutput? ParseOutput(JsonNode? node, List<FieldError> errors)
+    {
+        if (node is null)
+        {
+            return new JobOutput(DefaultContainer, string.Empty);
+        }
+
+        if (node is not JsonObject output)
+        {
+            errors.Add(new("output", "output must be an object: {\"container\": \"results\", \"prefix\": \"…\"}."));
+            return null;
+        }
+
+        Unknown(output, "output", ["container", "prefix"], errors);
+        var container = OptionalString(output, "container", errors, "output.") ?? DefaultContainer;
+        if (!StorageNamePattern().IsMatch(container))
+        {
+            errors.Add(new("output.container", "output.container must be a blob container name: 3–63 lower-case letters, digits and single '-', starting and ending with a letter or digit."));
+        }
+
+        var prefix = OptionalString(output, "prefix", errors, "output.") ?? string.Empty;
+        if (prefix.Length > 512 || prefix.StartsWith('/') || prefix.Contains("..", StringComparison.Ordinal) || prefix.Contains('\\', StringComparison.Ordinal)
+            || prefix.Any(char.IsControl))
+        {
+            errors.Add(new("output.prefix", "output.prefix must be at most 512 characters, not start with '/', and contain no '..', '\\' or control characters."));
+        }
+
+        return new JobOutput(container, prefix);
+    }
+
+    private static JobNotify ParseNotify(JsonNode? node, List<FieldError> errors)
+    {
+        if (node is null)
+        {
+            return new JobNotify();
+        }
+
+        if (node is not JsonObject notify)
+        {
+            errors.Add(new("notify", "notify must be an object: {\"webhookUrl\", \"queue\", \"instanceId\", \"eventName\"}."));
+            return new JobNotify();
+        }
+
+        Unknown(notify, "notify", ["webhookUrl", "queue", "instanceId", "eventName"], errors);
+        var webhook = OptionalString(notify, "webhookUrl", errors, "notify.");
+        if (webhook is not null && (!Uri.TryCreate(webhook, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)))
+        {
+            errors.Add(new("notify.webhookUrl", "notify.webhookUrl must be an absolute http(s) URL."));
+        }
+
+        var queue = OptionalString(notify, "queue", errors, "notify.");
+        if (queue is not null && !StorageNamePattern().IsMatch(queue))
+        {
+            errors.Add(new("notify.queue", "notify.queue must be a queue name: 3–63 lower-case letters, digits and single '-', starting and ending with a letter or digit."));
+        }
+
+        var instanceId = OptionalString(notify, "instanceId", errors, "notify.");
+        if (instanceId is not null && (instanceId.Length is 0 or > 256 || instanceId.Any(char.IsControl)))
+        {
+            errors.Add(new("notify.instanceId", "notify.instanceId must be 1–256 characters without control characters."));
+        }
+
+        var eventName = OptionalString(notify, "eventName", errors, "notify.");
+        if (eventName is not null && instanceId is null)
+        {
+            errors.Add(new("notify.eventName", "notify.eventName needs notify.instanceId (the orchestration that receives the event)."));
+        }
+        else if (eventName is not null && (eventName.Length is 0 or > 128 || eventName.Any(char.IsControl)))
+        {
+            errors.Add(new("notify.eventName", "notify.eventName must be 1–128 characters without control characters."));
+        }
+
+        return new JobNotify
+        {
+            WebhookUrl = webhook,
+            Queue = queue,
+            InstanceId = instanceId,
+            EventName = instanceId is null ? null : eventName ?? DefaultEventName,
+        };
+    }
+
+    private static TimeSpan ParseTimeout(JsonNode? node, List<FieldError> errors)
+    {
+        if (node is null)
+        {
+            return DefaultTimeout;
+        }
+
+        TimeSpan? value = null;
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<double>(out var seconds) && double.IsFinite(seconds))
+        {
+            value = seconds is > 0 and < 1e7 ? TimeSpan.FromSeconds(seconds) : null;
+        }
+        else if (node is JsonValue s && s.GetValueKind() == JsonValueKind.String)
+        {
+            var text = s.GetValue<string>();
+            if (TimeSpan.TryParseExact(text, "c", CultureInfo.InvariantCulture, out var parsed))
+            {
+                value = parsed;
+            }
+            else
+            {
+                try
+                {
+                    value = System.Xml.XmlConvert.ToTimeSpan(text);
+                }
+                catch (FormatException)
+                {
+                }
+            }
+        }
+
+        var max = MaxTimeout;
+        if (value is null || value <= TimeSpan.Zero || value > max)
+        {
+            errors.Add(new("timeout", "timeout must be a duration between 1 second and 23 hours: seconds (1800), \"hh:mm:ss\" (\"00:30:00\") or ISO 8601 (\"PT30M\")."));
+            return DefaultTimeout;
+        }
+
+        return value.Value;
+    }
+
+    private static string? OptionalString(JsonObject obj, string name, List<FieldError> errors, string path = "")
+    {
+        var node = obj[name];
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is JsonValue value && value.GetValueKind() == JsonValueKind.String)
+        {
+            return value.GetValue<string>();
+        }
+
+        errors.Add(new(path + name, $"{path}{name} must be a string."));
+        return null;
+    }
+
+    private static void Unknown(JsonObject obj, string path, string[] allowed, List<FieldError> errors)
+    {
+        foreach (var (key, _) in obj)
+        {
+            if (Array.IndexOf(allowed, key) < 0)
+            {
+                errors.Add(new($"{path}.{key}", $"{path}.{key} is not allowed; allowed: {string.Join(", ", allowed)}."));
+            }
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex JobIdPattern();
+
+    // Blob containers and queues share one naming rule.
+    [GeneratedRegex("^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")]
+    private static partial Regex StorageNamePattern();
+}

@@ -1,0 +1,250 @@
+using System.Text.Json;
+using ImageJobs.Workflow.Durable;
+using ImageJobs.Workflow.Events;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Polling;
+using Microsoft.Extensions.Logging;
+
+namespace ImageJobs.Workflow.Pipeline;
+
+/// <summary>
+/// One image job, top to bottom: submit the task (paying once), wait on durable timers while polling its status, fan
+/// out the result downloads into blob storage, write the manifest, and raise the completion events. The output is the
+/// <see cref="JobResult"/> every completion event carries.
+/// </summary>
+public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, JobResult>
+{
+    /// <summary>The orchestration name.</summary>
+    public const string Name = "ImageJob";
+
+    private static readonly ActivityRetryPolicy StorageRetry = new(5, TimeSpan.FromSeconds(1), 2, TimeSpan.FromSeconds(30));
+    private static readonly ActivityRetryPolicy QueryRetry = new(8, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(1));
+    private static readonly ActivityRetryPolicy DeliveryRetry = new(6, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(2));
+
+    /// <summary>The external event that asks a job to stop (raised by <c>POST /api/jobs/{id}/cancel</c>).</summary>
+    public const string CancelEventName = "CancelJob";
+
+    /// <summary>How many throttled or failed submits are retried before the job fails.</summary>
+    public const int MaxSubmitAttempts = 10;
+
+    /// <inheritdoc />
+    public async Task<JobResult> RunAsync(IOrchestrationContext context, ImageJob input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        var job = input;
+        var log = context.CreateReplaySafeLogger<ImageJobOrchestration>();
+        var startedAt = context.CurrentUtcDateTime;
+        var deadline = startedAt + job.Timeout;
+
+        // 1 + 2. Resolve the inputs and submit, paying once (the activity records intent and task id).
+        context.SetCustomStatus(new JobProgress("submitting"));
+        var submitted = await SubmitAsync(context, job, deadline);
+        if (submitted.TaskId is null)
+        {
+            return await FinishAsync(context, job, Result(job, startedAt, context, JobStatus.Failed) with { Error = submitted.Error });
+        }
+
+        LogSubmitted(log, job.JobId, submitted.TaskId, submitted.Reused);
+
+        // 3. Wait on durable timers while polling, on a model-aware schedule, until the task ends, the job times out,
+        //    or someone cancels it.
+        var (task, polls, ended) = await WaitForTaskAsync(context, job, submitted, deadline);
+        var result = Result(job, startedAt, context, JobStatus.Failed) with { TaskId = submitted.TaskId, ProviderStatus = task?.Status, Polls = polls };
+        if (ended != WaitEnd.TaskEnded)
+        {
+            var canceled = await context.CallActivityAsync<bool>(CancelTaskActivity.Name, new TaskQuery(job.JobId, job.Model, submitted.TaskId), QueryRetry);
+            var what = ended == WaitEnd.TimedOut ? $"The job did not finish within {job.Timeout}" : "The job was cancelled";
+            return await FinishAsync(context, job, result with
+            {
+                Status = ended == WaitEnd.TimedOut ? JobStatus.TimedOut : JobStatus.Canceled,
+                Error = new JobError(ended == WaitEnd.TimedOut ? "Timeout" : "Canceled", canceled
+                    ? $"{what}; the task was cancelled at the provider."
+                    : $"{what}; the task was already running at the provider and could not be cancelled."),
+            });
+        }
+
+        if (task!.Status != "SUCCEEDED")
+        {
+            return await FinishAsync(context, job, result with
+            {
+                Error = task.Error ?? new JobError(task.Status, $"The provider ended the task as {task.Status}."),
+            });
+        }
+
+        // 4. Fan out the downloads: one activity per image, in parallel; per-image failures are kept.
+        context.SetCustomStatus(new JobProgress("downloading", submitted.TaskId, task.Status, polls));
+        var seed = job.Parameters["seed"] is { } s && s.GetValueKind() == System.Text.Json.JsonValueKind.Number ? s.GetValue<long>() : (long?)null;
+        var downloads = task.Results.Select((item, index) => item.Url is null
+            ? Task.FromResult(JobImage.Failed(index, item.Error ?? new JobError("NoResult", "The provider returned no image for this index.")))
+            : context.CallActivityAsync<JobImage>(DownloadImageActivity.Name,
+                new DownloadRequest(job.JobId, job.Model, job.Output, submitted.TaskId, index, item, seed is null ? null : seed + index), StorageRetry));
+        var images = await Task.WhenAll(downloads);
+        result = result with
+        {
+            Status = images.Any(i => i.Error is null) ? JobStatus.Succeeded : JobStatus.Failed,
+            Images = images,
+            Error = images.Any(i => i.Error is null) ? null : images.Select(i => i.Error).FirstOrDefault(),
+            Manifest = job.Output.ManifestBlobName(job.JobId),
+        };
+
+        return await FinishAsync(context, job, result);
+    }
+
+    private static async Task<SubmitOutcome> SubmitAsync(IOrchestrationContext context, ImageJob job, DateTime deadline)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var outcome = await context.CallActivityAsync<SubmitOutcome>(SubmitTaskActivity.Name, job, StorageRetry);
+            if (outcome.TaskId is not null || !outcome.Retryable || attempt >= MaxSubmitAttempts)
+            {
+                return outcome;
+            }
+
+            // Throttling and 5xx: back off on a durable timer, with jitter so many jobs don't retry in step.
+            var backoff = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, attempt - 1)));
+            var jitter = context.NewGuid().ToByteArray()[0] / 255.0;
+            var delay = backoff * (0.5 + jitter);
+            if (outcome.RetryAfter is { } retryAfter && retryAfter > delay)
+            {
+                delay = retryAfter;
+            }
+
+            if (context.CurrentUtcDateTime + delay > deadline)
+            {
+                return outcome;
+            }
+
+            context.SetCustomStatus(new JobProgress("submitting", ProviderStatus: outcome.Error?.Code, NextPollAt: context.CurrentUtcDateTime + delay));
+            await context.CreateTimer(context.CurrentUtcDateTime + delay, CancellationToken.None);
+        }
+    }
+
+    private enum WaitEnd
+    {
+        TaskEnded,
+        TimedOut,
+        Canceled,
+    }
+
+    private static async Task<(TaskSnapshot? Task, int Polls, WaitEnd Ended)> WaitForTaskAsync(
+        IOrchestrationContext context, ImageJob job, SubmitOutcome submitted, DateTime deadline)
+    {
+        var query = new TaskQuery(job.JobId, job.Model, submitted.TaskId!);
+        var submittedAt = context.CurrentUtcDateTime;
+        var window = submitted.Window;
+        var running = false;
+        DateTime? startedRunning = null;
+        var activeJobs = 1;
+        using var stopWaiting = new CancellationTokenSource();
+        var cancelRequested = context.WaitForExternalEvent<JsonElement?>(CancelEventName, stopWaiting.Token);
+        try
+        {
+            for (var polls = 0; ; )
+            {
+                var now = context.CurrentUtcDateTime;
+                var elapsed = now - (startedRunning ?? submittedAt);
+                var next = now + PollSchedule.NextDelay(running, elapsed, window, activeJobs);
+                var final = next >= deadline;
+                if (final)
+                {
+                    next = deadline;
+                }
+
+                var eta = (startedRunning ?? now) + window.Max;
+                context.SetCustomStatus(new JobProgress("waiting", submitted.TaskId, running ? "RUNNING" : "PENDING", polls, eta, next));
+                using (var timerCancel = new CancellationTokenSource())
+                {
+                    var timer = context.CreateTimer(next, timerCancel.Token);
+                    if (await Task.WhenAny(timer, cancelRequested) == cancelRequested)
+                    {
+                        timerCancel.Cancel();
+                        return (null, polls, WaitEnd.Canceled);
+                    }
+                }
+
+                var snapshot = await context.CallActivityAsync<TaskSnapshot>(GetTaskActivity.Name, query, QueryRetry);
+                polls++;
+                if (snapshot.IsTerminal)
+                {
+                    return (snapshot, polls, WaitEnd.TaskEnded);
+                }
+
+                if (final)
+                {
+                    return (snapshot, polls, WaitEnd.TimedOut);
+                }
+
+                window = snapshot.Window;
+                activeJobs = snapshot.ActiveJobs;
+                if (snapshot.IsRunning && !running)
+                {
+                    running = true;
+                    startedRunning = snapshot.ScheduledTime?.UtcDateTime ?? submittedAt;
+                }
+            }
+        }
+        finally
+        {
+            stopWaiting.Cancel();
+        }
+    }
+
+    private static async Task<JobResult> FinishAsync(IOrchestrationContext context, ImageJob job, JobResult result)
+    {
+        // 5. Raise the completion events: manifest, webhook, completion queue, external event.
+        result = result with { CompletedAt = context.CurrentUtcDateTime };
+        context.SetCustomStatus(new JobProgress("notifying", result.TaskId, result.ProviderStatus, result.Polls));
+        var evt = new CloudEvent<JobResult>
+        {
+            Id = $"{job.JobId}/{(result.Status == JobStatus.Succeeded ? "completed" : "failed")}",
+            Source = "/imagejobs/jobs",
+            Type = result.Status == JobStatus.Succeeded ? CompletionEventTypes.Completed : CompletionEventTypes.Failed,
+            Subject = job.JobId,
+            Time = new DateTimeOffset(result.CompletedAt, TimeSpan.Zero),
+            Data = result,
+        };
+        var delivery = new CompletionDelivery(job, evt);
+        if (result.Manifest is not null)
+        {
+            await context.CallActivityAsync(WriteManifestActivity.Name, delivery, StorageRetry);
+        }
+
+        var sends = new List<Task> { context.CallActivityAsync(SendCompletionQueueMessageActivity.Name, delivery, DeliveryRetry) };
+        if (job.Notify.WebhookUrl is not null)
+        {
+            sends.Add(context.CallActivityAsync(SendWebhookActivity.Name, delivery, DeliveryRetry));
+        }
+
+        await Task.WhenAll(sends);
+        if (job.Notify.InstanceId is { } target)
+        {
+            context.SendEvent(target, job.Notify.EventName ?? ImageJobParser.DefaultEventName, evt);
+        }
+
+        context.SetCustomStatus(new JobProgress("done", result.TaskId, result.ProviderStatus, result.Polls));
+        return result;
+    }
+
+    private static JobResult Result(ImageJob job, DateTime startedAt, IOrchestrationContext context, JobStatus status) => new()
+    {
+        JobId = job.JobId,
+        Model = job.Model,
+        Status = status,
+        StartedAt = startedAt,
+        CompletedAt = context.CurrentUtcDateTime,
+    };
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Job {JobId} has provider task {TaskId} (reused: {Reused}).")]
+    private static partial void LogSubmitted(ILogger logger, string jobId, string taskId, bool reused);
+}
+
+/// <summary>The CloudEvent <c>type</c>s ImageJobs sends.</summary>
+public static class CompletionEventTypes
+{
+    /// <summary>The job stored at least one image.</summary>
+    public const string Completed = "imagejobs.job.completed";
+
+    /// <summary>The job failed or timed out.</summary>
+    public const string Failed = "imagejobs.job.failed";
+}

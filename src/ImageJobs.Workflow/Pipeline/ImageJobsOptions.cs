@@ -1,0 +1,60 @@
+namespace ImageJobs.Workflow.Pipeline;
+
+/// <summary>How <c>blob:</c> image inputs are handed to DashScope.</summary>
+public enum InputResolutionMode
+{
+    /// <summary>A read-only SAS URL when the storage is publicly reachable, an inline data URI when it is not (Azurite, loopback, private).</summary>
+    Auto,
+
+    /// <summary>Always a read-only SAS URL with a short expiry.</summary>
+    SasUrl,
+
+    /// <summary>Always an inline <c>data:</c> URI (at most 10 MB per image).</summary>
+    DataUri,
+}
+
+/// <summary>The pipeline's settings, bound from the <c>ImageJobs</c> configuration section.</summary>
+public sealed class ImageJobsOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "ImageJobs";
+
+    /// <summary>The queue that starts jobs.</summary>
+    public const string JobsQueue = "image-jobs";
+
+    /// <summary>Where messages of <see cref="JobsQueue"/> that cannot be processed end up.</summary>
+    public const string PoisonQueue = "image-jobs-poison";
+
+    /// <summary>The container whose new blobs start image-edit jobs.</summary>
+    public const string UploadsContainer = "uploads";
+
+    /// <summary>The container for the pipeline's own records (submission intents, learned durations). Default <c>imagejobs-state</c>.</summary>
+    public string StateContainer { get; set; } = "imagejobs-state";
+
+    /// <summary>The queue every completion event is written to, unless a job names its own. Default <c>image-jobs-completed</c>; empty turns it off.</summary>
+    public string CompletionQueue { get; set; } = "image-jobs-completed";
+
+    /// <summary>
+    /// The secret webhooks are signed with (Standard Webhooks; <c>whsec_…</c> base64 or any string). Read from
+    /// <c>IMAGEJOBS_WEBHOOK_SECRET</c>. Jobs with a webhook are refused while it is not set.
+    /// </summary>
+    public string? WebhookSecret { get; set; }
+
+    /// <summary>The largest result image accepted. Default 50 MB.</summary>
+    public long MaxResultImageBytes { get; set; } = 50L * 1024 * 1024;
+
+    /// <summary>How <c>blob:</c> inputs reach DashScope. Default <see cref="InputResolutionMode.Auto"/>.</summary>
+    public InputResolutionMode InputMode { get; set; } = InputResolutionMode.Auto;
+
+    /// <summary>How long the SAS URLs of inputs stay valid. Default 1 hour.</summary>
+    public TimeSpan InputSasLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Hosts result images may be downloaded from besides DashScope's OSS hosts (e.g. the local emulator's <c>127.0.0.1:8089</c>).</summary>
+    public IList<string> ResultHosts { get; } = [];
+
+    /// <summary>
+    /// Multiplies the documented task durations the poll schedule starts from (until it has learned real ones).
+    /// The local host sets it to the emulator's time scale. Default 1.
+    /// </summary>
+    public double ExpectedDurationScale { get; set; } = 1.0;
+}

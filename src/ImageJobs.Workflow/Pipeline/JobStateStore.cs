@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using ImageJobs.Workflow.Durable;
+
+namespace ImageJobs.Workflow.Pipeline;
+
+/// <summary>What is known about a job's paid submission: the intent before the call, the task id right after it.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="TaskId">The provider's task id, once known.</param>
+/// <param name="IntentAt">When the submit was about to be made.</param>
+/// <param name="SubmittedAt">When the task id was recorded.</param>
+/// <param name="Attempts">How many submits were started for the job.</param>
+public sealed record SubmissionRecord(string JobId, string? TaskId, DateTimeOffset IntentAt, DateTimeOffset? SubmittedAt, int Attempts);
+
+/// <summary>
+/// The pipeline's own small records in blob storage (<see cref="ImageJobsOptions.StateContainer"/>):
+/// <c>jobs/{jobId}/submission.json</c>, delivery markers <c>jobs/{jobId}/delivered/{channel}</c>, and learned
+/// durations <c>models/{model}/durations.json</c>. Writes are create-only or ETag-conditional.
+/// </summary>
+public sealed class JobStateStore(BlobServiceClient blobs, ImageJobsOptions options)
+{
+    private readonly BlobContainerClient _container = blobs.GetBlobContainerClient(options.StateContainer);
+    private int _created;
+
+    /// <summary>Reads a job's submission record.</summary>
+    public async Task<(SubmissionRecord? Record, ETag ETag)> GetSubmissionAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var (record, etag) = await ReadAsync<SubmissionRecord>($"jobs/{jobId}/submission.json", cancellationToken);
+        return (record, etag);
+    }
+
+    /// <summary>Writes a job's submission record, only if it is unchanged since <paramref name="etag"/> (default: only if absent).</summary>
+    public Task<ETag> PutSubmissionAsync(SubmissionRecord record, ETag? etag, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return WriteAsync($"jobs/{record.JobId}/submission.json", record, etag, cancellationToken);
+    }
+
+    /// <summary>Removes a job's submission intent after a call that created no task (an error response).</summary>
+    public async Task DeleteSubmissionAsync(string jobId, ETag etag, CancellationToken cancellationToken)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        await _container.GetBlobClient($"jobs/{jobId}/submission.json")
+            .DeleteIfExistsAsync(conditions: new BlobRequestConditions { IfMatch = etag }, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Whether a completion was already delivered on a channel.</summary>
+    public async Task<bool> WasDeliveredAsync(string jobId, string channel, CancellationToken cancellationToken)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        return await _container.GetBlobClient($"jobs/{jobId}/delivered/{channel}").ExistsAsync(cancellationToken);
+    }
+
+    /// <summary>Records that a completion was delivered on a channel.</summary>
+    public async Task MarkDeliveredAsync(string jobId, string channel, CancellationToken cancellationToken)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        await _container.GetBlobClient($"jobs/{jobId}/delivered/{channel}").UploadAsync(BinaryData.Empty, overwrite: true, cancellationToken);
+    }
+
+    /// <summary>Reads a model's recent running times.</summary>
+    public async Task<(IReadOnlyList<double> Seconds, ETag ETag)> GetDurationsAsync(string model, CancellationToken cancellationToken)
+    {
+        var (record, etag) = await ReadAsync<double[]>($"models/{model}/durations.json", cancellationToken);
+        return (record ?? [], etag);
+    }
+
+    /// <summary>Writes a model's recent running times, only if unchanged since <paramref name="etag"/>.</summary>
+    public Task<ETag> PutDurationsAsync(string model, IReadOnlyList<double> seconds, ETag? etag, CancellationToken cancellationToken) =>
+        WriteAsync($"models/{model}/durations.json", seconds, etag, cancellationToken);
+
+    /// <summary>Deletes everything recorded for a job.</summary>
+    public async Task DeleteJobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        await foreach (var blob in _container.GetBlobsAsync(prefix: $"jobs/{jobId}/", cancellationToken: cancellationToken))
+        {
+            await _container.DeleteBlobIfExistsAsync(blob.Name, cancellationToken: cancellationToken);
+        }
+    }
+
+    private async Task<(T? Value, ETag ETag)> ReadAsync<T>(string name, CancellationToken cancellationToken)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        try
+        {
+            var content = await _container.GetBlobClient(name).DownloadContentAsync(cancellationToken);
+            return (content.Value.Content.ToObjectFromJson<T>(DurableJson.Options), content.Value.Details.ETag);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return (default, default);
+        }
+    }
+
+    private async Task<ETag> WriteAsync<T>(string name, T value, ETag? etag, CancellationToken cancellationToken)
+    {
+        await EnsureContainerAsync(cancellationToken);
+        var conditions = etag is { } e && e != default ? new BlobRequestConditions { IfMatch = e } : new BlobRequestConditions { IfNoneMatch = ETag.All };
+        var response = await _container.GetBlobClient(name).UploadAsync(
+            BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(value, DurableJson.Options)),
+            new BlobUploadOptions { Conditions = conditions, HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } },
+            cancellationToken);
+        return response.Value.ETag;
+    }
+
+    private async Task EnsureContainerAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _created) == 0)
+        {
+            await _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            Volatile.Write(ref _created, 1);
+        }
+    }
+}

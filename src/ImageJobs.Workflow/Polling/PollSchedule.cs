@@ -1,0 +1,103 @@
+namespace ImageJobs.Workflow.Polling;
+
+/// <summary>The running time a model's tasks are expected to take: documented, or learned from recent tasks.</summary>
+/// <param name="Min">The earliest a task is expected to finish after it starts running.</param>
+/// <param name="Max">The latest a task is normally expected to finish after it starts running.</param>
+public readonly record struct DurationWindow(TimeSpan Min, TimeSpan Max)
+{
+    /// <summary>How many recent samples <see cref="Learn"/> needs before it trusts them over the documentation.</summary>
+    public const int MinSamples = 10;
+
+    /// <summary>
+    /// The window to plan with: the 5th to 95th percentile of <paramref name="recent"/> running times once there are
+    /// <see cref="MinSamples"/> of them, else <paramref name="documented"/>.
+    /// </summary>
+    public static DurationWindow Learn(IReadOnlyCollection<TimeSpan> recent, DurationWindow documented)
+    {
+        ArgumentNullException.ThrowIfNull(recent);
+        if (recent.Count < MinSamples)
+        {
+            return documented;
+        }
+
+        var sorted = recent.Order().ToArray();
+        var lo = sorted[(int)Math.Floor(0.05 * (sorted.Length - 1))];
+        var hi = sorted[(int)Math.Ceiling(0.95 * (sorted.Length - 1))];
+        return new DurationWindow(lo, hi < lo ? lo : hi);
+    }
+}
+
+/// <summary>Knobs of <see cref="PollSchedule"/>. The defaults match the benchmark targets in the README.</summary>
+public sealed record PollScheduleOptions
+{
+    /// <summary>Detection lag never needs to be below this. Default 1.5 s.</summary>
+    public TimeSpan MinLag { get; init; } = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>Allowed detection lag as a fraction of the task's running time. Default 0.10.</summary>
+    public double LagFraction { get; init; } = 0.10;
+
+    /// <summary>The longest wait between two polls. Default 30 s.</summary>
+    public TimeSpan MaxInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The account-wide task-query limit (DashScope: 20 per second).</summary>
+    public double QueryBudgetPerSecond { get; init; } = 20;
+
+    /// <summary>The share of <see cref="QueryBudgetPerSecond"/> this app plans to use, leaving room for others. Default 0.8.</summary>
+    public double BudgetShare { get; init; } = 0.8;
+}
+
+/// <summary>
+/// When to poll a DashScope task next: a pure function of what the orchestration knows, so it replays identically.
+/// <list type="bullet">
+/// <item>A PENDING task cannot finish sooner than <see cref="DurationWindow.Min"/> after it starts running, so the next
+/// check waits that long.</item>
+/// <item>A running task is first checked at <c>Min + lag(Min)</c>, then every <c>lag(elapsed)</c>, where
+/// <c>lag(t) = max(MinLag, LagFraction·t)</c>: whenever the task finishes, it is seen within the lag it is allowed.</item>
+/// <item>Every wait is at least <c>activeJobs / (QueryBudgetPerSecond·BudgetShare)</c>, so all jobs together stay within
+/// the account's query limit, and at most <see cref="PollScheduleOptions.MaxInterval"/>.</item>
+/// </list>
+/// </summary>
+public static class PollSchedule
+{
+    /// <summary>Computes the delay before the next status query.</summary>
+    /// <param name="running">Whether the provider reported the task as started (RUNNING); false while PENDING.</param>
+    /// <param name="elapsed">For a running task, the time since it started (<c>scheduled_time</c>, or since submit when the provider gave none).</param>
+    /// <param name="window">The expected running time of the model.</param>
+    /// <param name="activeJobs">How many jobs are polling at the moment (including this one).</param>
+    /// <param name="options">The knobs; <see langword="null"/> for defaults.</param>
+    public static TimeSpan NextDelay(bool running, TimeSpan elapsed, DurationWindow window, int activeJobs, PollScheduleOptions? options = null)
+    {
+        options ??= Defaults;
+        TimeSpan delay;
+        if (!running)
+        {
+            delay = window.Min;
+        }
+        else if (elapsed < window.Min)
+        {
+            delay = window.Min + Lag(window.Min, options) - elapsed;
+        }
+        else
+        {
+            delay = Lag(elapsed, options);
+        }
+
+        var floor = TimeSpan.FromSeconds(Math.Max(1, activeJobs) / (options.QueryBudgetPerSecond * options.BudgetShare));
+        if (delay < floor)
+        {
+            delay = floor;
+        }
+
+        return delay > options.MaxInterval ? options.MaxInterval : delay;
+    }
+
+    /// <summary>The detection lag allowed for a task that has been running for <paramref name="runningTime"/>.</summary>
+    public static TimeSpan Lag(TimeSpan runningTime, PollScheduleOptions? options = null)
+    {
+        options ??= Defaults;
+        var fraction = TimeSpan.FromTicks((long)(runningTime.Ticks * options.LagFraction));
+        return fraction > options.MinLag ? fraction : options.MinLag;
+    }
+
+    private static readonly PollScheduleOptions Defaults = new();
+}

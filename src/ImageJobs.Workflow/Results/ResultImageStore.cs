@@ -1,0 +1,202 @@
+using System.Buffers;
+using System.Net;
+using System.Security.Cryptography;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+
+namespace ImageJobs.Workflow.Results;
+
+/// <summary>One result image to copy out of the provider's short-lived URL into blob storage.</summary>
+/// <param name="SourceUrl">The provider's signed result URL.</param>
+/// <param name="Container">The target container.</param>
+/// <param name="BlobName">The target blob name, e.g. <c>{prefix}{jobId}/0.png</c>.</param>
+/// <param name="Metadata">Blob metadata to set (ASCII values; see <see cref="BlobMetadata"/>).</param>
+/// <param name="MaxBytes">The largest image accepted.</param>
+public sealed record ResultImageCopy(string SourceUrl, string Container, string BlobName, IReadOnlyDictionary<string, string> Metadata, long MaxBytes);
+
+/// <summary>An image stored in blob storage.</summary>
+/// <param name="BlobName">The blob name in its container.</param>
+/// <param name="Bytes">Its size.</param>
+/// <param name="Sha256">Lower-case hex SHA-256 of its content.</param>
+/// <param name="ContentType">Its mime type.</param>
+/// <param name="Width">Width in pixels, when the format is recognised.</param>
+/// <param name="Height">Height in pixels, when the format is recognised.</param>
+public sealed record StoredImage(string BlobName, long Bytes, string Sha256, string ContentType, int? Width, int? Height);
+
+/// <summary>What a copy ended with: the stored image, or a per-image failure that retrying would not fix.</summary>
+/// <param name="Image">The stored image on success.</param>
+/// <param name="ErrorCode">A stable code on failure: <c>ResultUrlExpired</c>, <c>UnexpectedContentType</c>, <c>ImageTooLarge</c>, <c>UrlRefused</c>.</param>
+/// <param name="ErrorMessage">A human-readable message on failure.</param>
+/// <param name="AlreadyStored">True when the blob was already there (a retried or replayed copy), so nothing was written.</param>
+public sealed record ResultImageOutcome(StoredImage? Image, string? ErrorCode = null, string? ErrorMessage = null, bool AlreadyStored = false);
+
+/// <summary>
+/// Streams result images from the provider into block blobs. The content is hashed (SHA-256) and measured on the way,
+/// staged in 4 MiB blocks and committed once with its metadata, so a blob that exists is always complete: a retried copy
+/// that finds the blob with its <c>sha256</c> metadata counts as done and writes nothing.
+/// </summary>
+public sealed class ResultImageStore(BlobServiceClient blobs, HttpClient http)
+{
+    private const int BlockSize = 4 * 1024 * 1024;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _containers = new(StringComparer.Ordinal);
+
+    /// <summary>Copies one image; throws only for failures worth retrying (network, 5xx, storage).</summary>
+    public async Task<ResultImageOutcome> CopyAsync(ResultImageCopy copy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(copy);
+        var container = blobs.GetBlobContainerClient(copy.Container);
+        if (!_containers.ContainsKey(copy.Container))
+        {
+            await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            _containers.TryAdd(copy.Container, true);
+        }
+
+        var blob = container.GetBlockBlobClient(copy.BlobName);
+        if (await TryGetStoredAsync(blob, cancellationToken) is { } existing)
+        {
+            return new ResultImageOutcome(existing, AlreadyStored: true);
+        }
+
+        using var response = await http.GetAsync(new Uri(copy.SourceUrl), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.Gone)
+        {
+            return new ResultImageOutcome(null, "ResultUrlExpired",
+                $"The result URL answered {(int)response.StatusCode}: it has expired (DashScope keeps results for 24 hours) or was never valid.");
+        }
+
+        response.EnsureSuccessStatusCode();
+        var declaredType = response.Content.Headers.ContentType?.MediaType;
+        if (declaredType is not null && !declaredType.StartsWith("image/", StringComparison.OrdinalIgnoreCase)
+            && declaredType != "application/octet-stream")
+        {
+            return new ResultImageOutcome(null, "UnexpectedContentType", $"The result URL returned '{declaredType}', not an image.");
+        }
+
+        if (response.Content.Headers.ContentLength > copy.MaxBytes)
+        {
+            return TooLarge(copy.MaxBytes);
+        }
+
+        await using var source = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = ArrayPool<byte>.Shared.Rent(BlockSize);
+        var blockIds = new List<string>();
+        long total = 0;
+        string? mime = null;
+        int? width = null, height = null;
+        try
+        {
+            while (true)
+            {
+                var filled = await FillAsync(source, buffer, BlockSize, cancellationToken);
+                if (filled == 0)
+                {
+                    break;
+                }
+
+                total += filled;
+                if (total > copy.MaxBytes)
+                {
+                    return TooLarge(copy.MaxBytes);
+                }
+
+                if (mime is null)
+                {
+                    if (!ImageInfo.TryRead(buffer.AsSpan(0, filled), out var sniffed, out var w, out var h))
+                    {
+                        return new ResultImageOutcome(null, "UnexpectedContentType", "The result URL did not return a recognised image.");
+                    }
+
+                    mime = sniffed;
+                    (width, height) = w > 0 ? (w, h) : ((int?)null, (int?)null);
+                }
+
+                sha.AppendData(buffer, 0, filled);
+                var blockId = Convert.ToBase64String(BitConverter.GetBytes(blockIds.Count).Concat(new byte[4]).ToArray());
+                using var block = new MemoryStream(buffer, 0, filled, writable: false);
+                await blob.StageBlockAsync(blockId, block, cancellationToken: cancellationToken);
+                blockIds.Add(blockId);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        if (mime is null)
+        {
+            return new ResultImageOutcome(null, "UnexpectedContentType", "The result URL returned an empty body.");
+        }
+
+        var hash = Convert.ToHexStringLower(sha.GetHashAndReset());
+        var metadata = new Dictionary<string, string>(copy.Metadata) { [BlobMetadata.Sha256] = hash };
+        if (width is not null)
+        {
+            metadata[BlobMetadata.Width] = width.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            metadata[BlobMetadata.Height] = height!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        try
+        {
+            // If-None-Match: * makes the commit create-only: of two racing copies exactly one writes the blob.
+            await blob.CommitBlockListAsync(blockIds, new CommitBlockListOptions
+            {
+                HttpHeaders = new BlobHttpHeaders { ContentType = mime },
+                Metadata = metadata,
+                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+            }, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            if (await TryGetStoredAsync(blob, cancellationToken) is { } raced)
+            {
+                return new ResultImageOutcome(raced, AlreadyStored: true);
+            }
+
+            throw;
+        }
+
+        return new ResultImageOutcome(new StoredImage(copy.BlobName, total, hash, mime, width, height));
+    }
+
+    private static ResultImageOutcome TooLarge(long max) =>
+        new(null, "ImageTooLarge", $"The result image is larger than the {max} bytes allowed (ImageJobs:MaxResultImageBytes).");
+
+    private static async Task<StoredImage?> TryGetStoredAsync(BlockBlobClient blob, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var properties = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+            if (!properties.Metadata.TryGetValue(BlobMetadata.Sha256, out var hash))
+            {
+                return null;
+            }
+
+            return new StoredImage(blob.Name, properties.ContentLength, hash, properties.ContentType,
+                BlobMetadata.ReadInt(properties.Metadata, BlobMetadata.Width), BlobMetadata.ReadInt(properties.Metadata, BlobMetadata.Height));
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<int> FillAsync(Stream source, byte[] buffer, int count, CancellationToken cancellationToken)
+    {
+        var filled = 0;
+        while (filled < count)
+        {
+            var read = await source.ReadAsync(buffer.AsMemory(filled, count - filled), cancellationToken);
+            if (read == 0)
+            {
+                break;
+            }
+
+            filled += read;
+        }
+
+        return filled;
+    }
+}

@@ -1,0 +1,78 @@
+using ImageJobs.Workflow.Polling;
+
+namespace ImageJobs.Workflow.Tests;
+
+public sealed class PollScheduleTests
+{
+    private static readonly DurationWindow Wanx = new(TimeSpan.FromSeconds(26), TimeSpan.FromSeconds(31));
+
+    [Fact]
+    public void NextDelay_JustSubmitted_FirstCheckAtMinPlusLag()
+    {
+        var delay = PollSchedule.NextDelay(running: true, TimeSpan.Zero, Wanx, activeJobs: 1);
+
+        Assert.Equal(TimeSpan.FromSeconds(26 + 2.6), delay);
+    }
+
+    [Fact]
+    public void NextDelay_PastMin_TightensToTenPercentOfElapsed()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(3), PollSchedule.NextDelay(true, TimeSpan.FromSeconds(30), Wanx, 1));
+        Assert.Equal(TimeSpan.FromSeconds(1.5), PollSchedule.NextDelay(true, TimeSpan.FromSeconds(6), new(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15)), 1));
+    }
+
+    [Fact]
+    public void NextDelay_Pending_WaitsTheMinimumRunningTime()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(26), PollSchedule.NextDelay(running: false, TimeSpan.FromSeconds(100), Wanx, 1));
+    }
+
+    [Fact]
+    public void NextDelay_Overdue_CappedAtMaxInterval()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(30), PollSchedule.NextDelay(true, TimeSpan.FromHours(2), Wanx, 1));
+    }
+
+    [Fact]
+    public void NextDelay_ManyActiveJobs_StaysWithinQueryBudget()
+    {
+        // 400 jobs at 16 queries/s (80 % of 20) means each may poll every 25 s at most.
+        var delay = PollSchedule.NextDelay(true, TimeSpan.FromSeconds(30), Wanx, activeJobs: 400);
+
+        Assert.Equal(TimeSpan.FromSeconds(25), delay);
+    }
+
+    [Fact]
+    public void NextDelay_AnyFinishTime_DetectedWithinAllowedLag()
+    {
+        // Walk the schedule for finish times across the window and beyond: the lag is always within budget.
+        for (var finish = 26.0; finish < 200; finish += 0.37)
+        {
+            var t = 0.0;
+            while (t < finish)
+            {
+                t += PollSchedule.NextDelay(true, TimeSpan.FromSeconds(t), Wanx, 1).TotalSeconds;
+            }
+
+            var allowed = Math.Max(1.5, 0.1 * finish);
+            Assert.True(t - finish <= Math.Min(30, allowed) + 1e-9, $"finish {finish:F2}s detected at {t:F2}s");
+        }
+    }
+
+    [Fact]
+    public void Learn_EnoughSamples_UsesPercentiles()
+    {
+        var samples = Enumerable.Range(0, 21).Select(i => TimeSpan.FromSeconds(10 + i)).ToArray();
+
+        var window = DurationWindow.Learn(samples, Wanx);
+
+        Assert.Equal(TimeSpan.FromSeconds(11), window.Min);
+        Assert.Equal(TimeSpan.FromSeconds(29), window.Max);
+    }
+
+    [Fact]
+    public void Learn_FewSamples_KeepsDocumented()
+    {
+        Assert.Equal(Wanx, DurationWindow.Learn([TimeSpan.FromSeconds(1)], Wanx));
+    }
+}

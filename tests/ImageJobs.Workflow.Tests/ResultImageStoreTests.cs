@@ -1,0 +1,128 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Azure.Storage.Blobs;
+using ImageJobs.Testing;
+using ImageJobs.Workflow.Results;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace ImageJobs.Workflow.Tests;
+
+public sealed class ResultImageStoreTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
+{
+    private WebApplication _server = null!;
+    private int _served;
+    private readonly byte[] _bigPng = FakePng(640, 480, 9 * 1024 * 1024 + 123);
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _server = builder.Build();
+        _server.MapGet("/img.png", async ctx =>
+        {
+            Interlocked.Increment(ref _served);
+            ctx.Response.ContentType = "image/png";
+            await ctx.Response.Body.WriteAsync(_bigPng);
+        });
+        _server.MapGet("/expired.png", ctx => { ctx.Response.StatusCode = 403; return Task.CompletedTask; });
+        _server.MapGet("/page", ctx => ctx.Response.WriteAsync("<html/>"));
+        await _server.StartAsync();
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private string Url(string path) => _server.Urls.First() + path;
+
+    private async Task<(ResultImageStore Store, BlobContainerClient Container)> CreateAsync()
+    {
+        var service = new BlobServiceClient(azurite.ConnectionString);
+        var container = service.GetBlobContainerClient("results-" + Guid.NewGuid().ToString("N")[..8]);
+        await container.CreateAsync();
+        return (new ResultImageStore(service, new HttpClient()), container);
+    }
+
+    private static ResultImageCopy Copy(BlobContainerClient c, string url, long max = 20 * 1024 * 1024) =>
+        new(url, c.Name, "job1/0.png", new Dictionary<string, string> { [BlobMetadata.TaskId] = "t-1", [BlobMetadata.OrigPrompt] = BlobMetadata.EncodeText("一只猫 cat") }, max);
+
+    [Fact]
+    public async Task CopyAsync_LargePng_StoredWithHashSizeDimensionsAndMetadata()
+    {
+        var (store, container) = await CreateAsync();
+
+        var outcome = await store.CopyAsync(Copy(container, Url("/img.png")));
+
+        var image = Assert.IsType<StoredImage>(outcome.Image);
+        Assert.False(outcome.AlreadyStored);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(_bigPng)), image.Sha256);
+        Assert.Equal(_bigPng.Length, image.Bytes);
+        Assert.Equal((640, 480), (image.Width, image.Height));
+        var props = (await container.GetBlobClient("job1/0.png").GetPropertiesAsync()).Value;
+        Assert.Equal("image/png", props.ContentType);
+        Assert.Equal(image.Sha256, props.Metadata[BlobMetadata.Sha256]);
+        Assert.Equal("一只猫 cat", BlobMetadata.DecodeText(props.Metadata[BlobMetadata.OrigPrompt]));
+        Assert.Equal("t-1", props.Metadata[BlobMetadata.TaskId]);
+    }
+
+    [Fact]
+    public async Task CopyAsync_Repeated_WritesOnceAndDownloadsOnce()
+    {
+        var (store, container) = await CreateAsync();
+        var first = await store.CopyAsync(Copy(container, Url("/img.png")));
+        var servedAfterFirst = _served;
+        var etag = (await container.GetBlobClient("job1/0.png").GetPropertiesAsync()).Value.ETag;
+
+        var second = await store.CopyAsync(Copy(container, Url("/img.png")));
+
+        Assert.True(second.AlreadyStored);
+        Assert.Equal(first.Image, second.Image);
+        Assert.Equal(servedAfterFirst, _served);
+        Assert.Equal(etag, (await container.GetBlobClient("job1/0.png").GetPropertiesAsync()).Value.ETag);
+    }
+
+    [Fact]
+    public async Task CopyAsync_ExpiredUrl_ReportsPerImageFailure()
+    {
+        var (store, container) = await CreateAsync();
+
+        var outcome = await store.CopyAsync(Copy(container, Url("/expired.png")));
+
+        Assert.Null(outcome.Image);
+        Assert.Equal("ResultUrlExpired", outcome.ErrorCode);
+        Assert.False(await container.GetBlobClient("job1/0.png").ExistsAsync());
+    }
+
+    [Fact]
+    public async Task CopyAsync_NotAnImage_ReportsContentType()
+    {
+        var (store, container) = await CreateAsync();
+
+        var outcome = await store.CopyAsync(Copy(container, Url("/page")));
+
+        Assert.Equal("UnexpectedContentType", outcome.ErrorCode);
+    }
+
+    [Fact]
+    public async Task CopyAsync_OverSizeLimit_RefusedWithoutBlob()
+    {
+        var (store, container) = await CreateAsync();
+
+        var outcome = await store.CopyAsync(Copy(container, Url("/img.png"), max: 1024 * 1024));
+
+        Assert.Equal("ImageTooLarge", outcome.ErrorCode);
+        Assert.False(await container.GetBlobClient("job1/0.png").ExistsAsync());
+    }
+
+    internal static byte[] FakePng(int width, int height, int totalBytes)
+    {
+        var bytes = new byte[totalBytes];
+        new Random(7).NextBytes(bytes);
+        new byte[] { 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a }.CopyTo(bytes, 0);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(8), 13);
+        "IHDR"u8.CopyTo(bytes.AsSpan(12));
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(16), width);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(20), height);
+        return bytes;
+    }
+}
