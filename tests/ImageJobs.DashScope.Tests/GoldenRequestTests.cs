@@ -159,4 +159,16 @@ public class GoldenRequestTests
         await client.GenerateAsync(new QwenImageRequest(s_qwenPrompt) { NegativePrompt = string.Empty, PromptExtend = true, Watermark = false, Size = QwenImageSizes.Square });
         AssertJsonEqual(Golden.Object("Requests/003_qwen-image-plus_sync_multimodal.json"), JsonNode.Parse(Assert.Single(server.Requests).Body)!);
     }
+
+    [Fact]
+    public void FromJson_NodesOwnedByAnotherDocument_AreCopiedNotMoved()
+    {
+        var job = Golden.Object("Requests/002_wan2.5-i2i-preview_two_images.json");
+        var request = DashScopeImageRequest.FromJson(
+            job["model"]!.GetValue<string>(), (JsonObject)job["input"]!, (JsonObject)job["parameters"]!);
+        Assert.Empty(request.Validate());
+        Assert.NotNull(job["input"]); // the caller's document is untouched
+        ((JsonObject)job["input"]!)["prompt"] = "changed later";
+        Assert.Equal("将图1中的闹钟放置到图2的餐桌的花瓶旁边位置", request.ToJson()["input"]!["prompt"]!.GetValue<string>());
+    }
 }

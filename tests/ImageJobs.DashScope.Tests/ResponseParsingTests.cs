@@ -227,4 +227,32 @@ public class ResponseParsingTests
         await TestClients.Create(server).GetTaskAsync("a b/c");
         Assert.Equal("/api/v1/tasks/a%20b%2Fc", Assert.Single(server.Requests).RawTarget);
     }
+
+    [Theory]
+    [InlineData("CANCELED", true)]
+    [InlineData("SUSPENDED", false)]
+    [InlineData("PENDING", false)]
+    public async Task GetTaskAsync_OtherStatuses_ParseIntoKnownStatus(string value, bool terminal)
+    {
+        await using var server = await LoopbackServer.StartAsync(CannedResponse.Json(
+            $$$"""{"request_id":"r","output":{"task_id":"t1","task_status":"{{{value}}}","submit_time":"2025-01-01 00:00:00.000"}}"""));
+        var task = await TestClients.Create(server).GetTaskAsync("t1");
+        Assert.Equal(new DashScopeTaskStatus(value), task.Status);
+        Assert.True(task.Status.IsKnown);
+        Assert.Equal(terminal, task.Status.IsTerminal);
+        Assert.Equal(new DateTimeOffset(2024, 12, 31, 16, 0, 0, TimeSpan.Zero), task.SubmitTime);
+    }
+
+    [Fact]
+    public async Task GetTaskAsync_OddTypesAndMissingOutput_ParseToNulls()
+    {
+        await using var server = await LoopbackServer.StartAsync(CannedResponse.Json(
+            """{"request_id":42,"output":{"task_id":"t","task_status":"SUCCEEDED","submit_time":"not a time","results":"oops","task_metrics":[]},"usage":"none"}"""));
+        var task = await TestClients.Create(server).GetTaskAsync("t");
+        Assert.Equal("42", task.RequestId);
+        Assert.Null(task.SubmitTime);
+        Assert.Empty(task.Results);
+        Assert.Null(task.Metrics);
+        Assert.Null(task.Usage);
+    }
 }
