@@ -34,8 +34,12 @@ internal static class EmulatorEndpoints
         group.MapGet("/api/v1/tasks", ListAsync);
         group.MapGet("/emulator/stats", StatsAsync);
         group.MapGet(ResultsPrefix + "/{taskId}/{file}", ImageAsync);
+        group.Map("/api/v1/{**rest}", NotFoundAsync); // lowest precedence: any other DashScope path or method
         return group;
     }
+
+    private static Task NotFoundAsync(HttpContext ctx) =>
+        WriteErrorAsync(ctx, new DashScopeError(404, "NotFound", "Not Found!"), NewRequestId(), JsonContentType);
 
     private static EmulatorContext Context(HttpContext ctx) => ctx.RequestServices.GetRequiredService<EmulatorContext>();
 

@@ -40,6 +40,8 @@ internal sealed class EmulatorTask
     /// <summary>Rendered PNGs, held weakly: repeated downloads are cheap, yet thousands of finished tasks do not pin
     /// gigabytes (a collected image is simply painted again, identically).</summary>
     private readonly WeakReference<byte[]>?[] _images;
+    private long _scheduledTicks;
+    private long _canceledTicks;
 
     public EmulatorTask(string id, string requestId, ModelRule model, TaskPlan plan, DateTimeOffset submitTime,
         TimeSpan runDuration, DashScopeError? failure, DashScopeError?[] imageFailures, int baseSeed, bool isSync)
@@ -81,10 +83,20 @@ internal sealed class EmulatorTask
     /// <summary>A sync multimodal call: not visible through the tasks API, only its image URL.</summary>
     public bool IsSync { get; }
 
-    /// <summary>When RUNNING starts; null while waiting for a concurrency slot.</summary>
-    public DateTimeOffset? ScheduledTime { get; set; }
+    /// <summary>When RUNNING starts; null while waiting for a concurrency slot. Written once under the store's lock,
+    /// read without it: kept as UTC ticks so a reader never sees a torn value.</summary>
+    public DateTimeOffset? ScheduledTime
+    {
+        get => FromTicks(Volatile.Read(ref _scheduledTicks));
+        set => Volatile.Write(ref _scheduledTicks, value?.UtcTicks ?? 0);
+    }
 
-    public DateTimeOffset? CanceledTime { get; set; }
+    /// <summary>When the task was canceled (or dropped from its queue on expiry); null otherwise.</summary>
+    public DateTimeOffset? CanceledTime
+    {
+        get => FromTicks(Volatile.Read(ref _canceledTicks));
+        set => Volatile.Write(ref _canceledTicks, value?.UtcTicks ?? 0);
+    }
 
     public DateTimeOffset? EndTime => ScheduledTime + RunDuration;
 
@@ -130,6 +142,8 @@ internal sealed class EmulatorTask
             return png;
         }
     }
+
+    private static DateTimeOffset? FromTicks(long ticks) => ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
 
     private byte[] Render(int index)
     {
@@ -258,7 +272,10 @@ internal sealed class TaskStore(EmulatorClock clock, TimeSpan taskTtl)
         foreach (var task in _tasks.Values.Where(t => now - t.SubmitTime >= ttl).ToList())
         {
             _tasks.Remove(task.Id);
-            task.CanceledTime ??= task.ScheduledTime is null ? now : null; // a still-queued task leaves its queue
+            if (task.ScheduledTime is null)
+            {
+                task.CanceledTime = now; // a still-queued task leaves its model's queue
+            }
         }
 
         _nextPurge = now + (ttl / 100);

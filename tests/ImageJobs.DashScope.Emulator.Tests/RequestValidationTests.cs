@@ -97,6 +97,18 @@ public sealed class RequestValidationTests
     }
 
     [Fact]
+    public async Task Submit_UnknownEndpoint_404NotFoundJson()
+    {
+        await using var emu = await EmulatorClient.StartAsync();
+
+        var reply = await emu.PostAsync("services/aigc/video-generation/video-synthesis", QwenBody);
+
+        Assert.Equal(HttpStatusCode.NotFound, reply.Status);
+        Assert.Equal("NotFound", reply.Code);
+        Assert.True(reply.Json.TryGetProperty("request_id", out _));
+    }
+
+    [Fact]
     public async Task Submit_NoModel_400EmptyModel()
     {
         await using var emu = await EmulatorClient.StartAsync();
