@@ -26,7 +26,7 @@ internal sealed record TaskPlan(
     DashScopeError? DeferredFailure);
 
 /// <summary>One model's route, limits, latency and request validation (spec §3).</summary>
-internal sealed partial record ModelRule(
+internal sealed record ModelRule(
     string Name,
     SubmitRoute Route,
     int SubmitRps,
@@ -43,15 +43,14 @@ internal sealed partial record ModelRule(
         ModelRules.WanxV1 => ModelRules.ValidateWanxV1(input, parameters),
         ModelRules.ImageEdit => ModelRules.ValidateImageEdit(input, parameters),
         ModelRules.Wan25 => ModelRules.ValidateWan25(input, parameters),
-        _ => ModelRules.ValidateQwen(ModelRules.RequiredPrompt(input, "input.prompt", 800, truncate: true),
-            ModelRules.OptionalPrompt(input, "negative_prompt", "input.negative_prompt", 500, truncate: true), parameters),
+        _ => ModelRules.ValidateQwenAsync(input, parameters),
     };
 
     /// <summary>Service-time latency of one task (qwen adds 3–4 s when the prompt is extended).</summary>
     public TimeSpan Latency(TaskPlan plan, Func<double> next)
     {
         var seconds = MinLatencySeconds + ((MaxLatencySeconds - MinLatencySeconds) * next());
-        if (SupportsSync && plan.PromptExtend)
+        if (SupportsSync && plan.PromptExtend) // the qwen models: prompt rewriting adds 3–4 s
         {
             seconds += 3 + next();
         }
@@ -251,9 +250,17 @@ internal static partial class ModelRules
         return new TaskPlan(prompt, extend ? ExtendPrompt(prompt) : null, n, width, height, seed, extend, null);
     }
 
-    internal static TaskPlan ValidateQwen(string prompt, string? negativePrompt, JsonElement? parameters)
+    internal static TaskPlan ValidateQwenAsync(JsonElement input, JsonElement? parameters)
     {
-        _ = negativePrompt;
+        var prompt = RequiredPrompt(input, "input.prompt", 800, truncate: true);
+        OptionalPrompt(input, "negative_prompt", "input.negative_prompt", 500, truncate: true);
+        return ValidateQwen(prompt, parameters);
+    }
+
+    /// <summary>qwen parameters, shared by the async and sync forms (the sync form has negative_prompt here).</summary>
+    internal static TaskPlan ValidateQwen(string prompt, JsonElement? parameters)
+    {
+        OptionalPrompt(parameters, "negative_prompt", "parameters.negative_prompt", 500, truncate: true);
         if (parameters is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("n", out var n) && !(n.TryGetInt32(out var value) && value == 1))
         {
             throw DashScopeError.InvalidParameter("num_images_per_prompt must be 1");
@@ -301,8 +308,7 @@ internal static partial class ModelRules
         }
 
         var prompt = RequiredPrompt(texts[0], "input.messages[0].content[0].text", 800, truncate: true, property: "text");
-        var negative = OptionalPrompt(parameters, "negative_prompt", "parameters.negative_prompt", 500, truncate: true);
-        return ValidateQwen(prompt, negative, parameters);
+        return ValidateQwen(prompt, parameters);
     }
 
     internal static string RequiredPrompt(JsonElement obj, string name, int max, bool truncate, string property = "prompt")
