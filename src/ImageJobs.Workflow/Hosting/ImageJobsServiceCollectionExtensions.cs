@@ -5,6 +5,7 @@ using ImageJobs.Workflow.Http;
 using ImageJobs.Workflow.Outbound;
 using ImageJobs.Workflow.Pipeline;
 using ImageJobs.Workflow.Results;
+using ImageJobs.Workflow.Triggers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -66,7 +67,10 @@ public static class ImageJobsServiceCollectionExtensions
             services.TryAddTransient(function.Type);
         }
 
-        services.TryAddScoped<JobsApi>();
+        services.AddOptions<UploadOptions>().Bind(configuration.GetSection(UploadOptions.SectionName));
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<UploadOptions>>().Value);
+        services.TryAddSingleton<JobIntake>();
+        services.TryAddSingleton<JobsApi>();
         return services;
     }
 }

@@ -5,8 +5,8 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Sas;
 using ImageJobs.Workflow.Durable;
 using ImageJobs.Workflow.Jobs;
-using ImageJobs.Workflow.Outbound;
 using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Triggers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -24,7 +24,7 @@ namespace ImageJobs.Workflow.Http;
 /// <item><term><c>DELETE /api/jobs/{id}[?deleteResults=true]</c></term><description>purge</description></item>
 /// </list>
 /// </summary>
-public sealed class JobsApi(IOrchestrationClient client, OutboundUrlGuard guard, ImageJobsOptions options, BlobServiceClient blobs, JobStateStore state, TimeProvider time)
+public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobServiceClient blobs, JobStateStore state, TimeProvider time)
 {
     /// <summary>The route prefix.</summary>
     public const string Route = "api/jobs";
@@ -53,52 +53,15 @@ public sealed class JobsApi(IOrchestrationClient client, OutboundUrlGuard guard,
             return Validation([new FieldError("$", $"The body is not valid JSON: {ex.Message}")]);
         }
 
-        var (job, errors) = await ValidateAsync(body, Guid.NewGuid().ToString("N"), cancellationToken);
+        var (job, errors) = await intake.ValidateAsync(body, Guid.NewGuid().ToString("N"), cancellationToken);
         if (job is null)
         {
             return Validation(errors);
         }
 
-        var id = await client.ScheduleNewOrchestrationInstanceAsync(ImageJobOrchestration.Name, job, new ScheduleOrchestrationOptions(job.JobId), cancellationToken);
+        var id = await intake.StartAsync(job, cancellationToken);
         return TypedResults.Json(ManagementPayload(request, id), DurableJson.Options, statusCode: StatusCodes.Status202Accepted)
             .WithHeaders(("Location", StatusUri(request, id)), ("Retry-After", "5"));
-    }
-
-    /// <summary>
-    /// Parses and validates a job, then checks its URLs with the outbound guard (webhook and http(s) image inputs).
-    /// Shared by the HTTP, queue and upload triggers.
-    /// </summary>
-    public async Task<(ImageJob? Job, IReadOnlyList<FieldError> Errors)> ValidateAsync(JsonNode? body, string defaultJobId, CancellationToken cancellationToken)
-    {
-        var errors = ImageJobParser.TryParse(body, defaultJobId, out var job).ToList();
-        if (job is null)
-        {
-            return (null, errors);
-        }
-
-        if (job.Notify.WebhookUrl is { } webhook)
-        {
-            if (string.IsNullOrEmpty(options.WebhookSecret))
-            {
-                errors.Add(new("notify.webhookUrl", "Webhooks are signed; set IMAGEJOBS_WEBHOOK_SECRET on the app to use notify.webhookUrl."));
-            }
-            else if (await guard.CheckAsync(new Uri(webhook), cancellationToken) is { } reason)
-            {
-                errors.Add(new("notify.webhookUrl", $"notify.webhookUrl is refused: {reason}."));
-            }
-        }
-
-        foreach (var (path, node) in ImageJobParser.ImageFields(job.Input))
-        {
-            if (node.GetValueKind() == JsonValueKind.String && Uri.TryCreate(node.GetValue<string>(), UriKind.Absolute, out var uri)
-                && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-                && await guard.CheckAsync(uri, cancellationToken) is { } reason)
-            {
-                errors.Add(new(path, $"{path} is refused: {reason}."));
-            }
-        }
-
-        return errors.Count == 0 ? (job, errors) : (null, errors);
     }
 
     /// <summary><c>GET /api/jobs/{id}</c>: Durable's status shape; stored images carry a short-lived read link.</summary>

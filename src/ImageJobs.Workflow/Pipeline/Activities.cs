@@ -67,11 +67,18 @@ public sealed partial class SubmitTaskActivity(
             await state.DeleteSubmissionAsync(input.JobId, intentTag, cancellationToken);
             return Failed(new JobError("InvalidParameter", ex.Message), window);
         }
-        catch (DashScopeException ex) when (ex.Status != 0)
+        catch (DashScopeException ex) when (ex.Code is DashScopeErrorCodes.ClientTimeout or DashScopeErrorCodes.InvalidResponse)
         {
-            // The provider answered with an error: no task was created, nothing was paid.
+            // The request may have reached DashScope and created a paid task we cannot see: never submit blindly again.
+            return Failed(new JobError("SubmitOutcomeUnknown",
+                $"The submit's outcome is unknown ({ex.Code}): a task may have been created. Check the provider's task list before submitting the job again under a new jobId."), window);
+        }
+        catch (DashScopeException ex)
+        {
+            // The provider answered with an error (or was never reached): no task was created, nothing was paid.
             await state.DeleteSubmissionAsync(input.JobId, intentTag, cancellationToken);
-            return new SubmitOutcome(null, false, new JobError(ex.Code ?? $"HTTP{ex.Status}", ex.Message), ex.IsRetryable, ex.RetryAfter, window);
+            return new SubmitOutcome(null, false, new JobError(ex.Code ?? $"HTTP{ex.Status}", ex.Message),
+                ex.IsRetryable || ex.Code == DashScopeErrorCodes.ConnectionFailed, ex.RetryAfter, window);
         }
 
         // Record the task id at once; CancellationToken.None because the task is paid for whatever happens now.

@@ -1,0 +1,288 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using ImageJobs.DashScope;
+using ImageJobs.Workflow.Durable;
+using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Triggers;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ImageJobs.Local;
+
+/// <summary>What <c>generate</c> was asked for.</summary>
+public sealed record GenerateRequest
+{
+    /// <summary>The model.</summary>
+    public required string Model { get; init; }
+
+    /// <summary>The prompt.</summary>
+    public string? Prompt { get; init; }
+
+    /// <summary>The negative prompt.</summary>
+    public string? NegativePrompt { get; init; }
+
+    /// <summary>The wanx2.1-imageedit function.</summary>
+    public string? Function { get; init; }
+
+    /// <summary>Image inputs: local paths (uploaded to blob storage first) or http(s) URLs.</summary>
+    public IReadOnlyList<string> Images { get; init; } = [];
+
+    /// <summary>Parameters as <c>key=value</c>; values that parse as JSON are sent as JSON, others as strings.</summary>
+    public IReadOnlyList<string> Parameters { get; init; } = [];
+
+    /// <summary>Where the images are saved.</summary>
+    public string Out { get; init; } = "out";
+
+    /// <summary>The job timeout.</summary>
+    public TimeSpan? Timeout { get; init; }
+}
+
+/// <summary>
+/// <c>generate</c>: one job through the whole pipeline with everything embedded (engine, storage, and the emulator
+/// unless <c>DASHSCOPE_API_KEY</c> is set), live progress, images saved to <c>--out</c> as well as to blob storage.
+/// Exit code 0 on success, 1 when the job fails (with the provider's code and message), 2 for bad input.
+/// </summary>
+public static class GenerateCommand
+{
+    /// <summary>The container local image files are uploaded to.</summary>
+    public const string InputsContainer = "inputs";
+
+    /// <summary>Runs the command.</summary>
+    public static async Task<int> RunAsync(GenerateRequest request, string root, TextWriter output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(output);
+        var (app, environment) = await LocalApp.BuildAsync(new LocalAppOptions { Root = root, Urls = null, Triggers = false, Quiet = true }, cancellationToken);
+        await using var _ = environment;
+        await using var __ = app;
+        foreach (var note in environment.Notes)
+        {
+            await output.WriteLineAsync(note);
+        }
+
+        await app.StartAsync(cancellationToken);
+        var jobId = "gen-" + Guid.NewGuid().ToString("N")[..20];
+        JsonObject body;
+        try
+        {
+            body = await BuildJobAsync(request, jobId, app.Services.GetRequiredService<BlobServiceClient>(), cancellationToken);
+        }
+        catch (ArgumentException ex)
+        {
+            await output.WriteLineAsync($"error: {ex.Message}");
+            return 2;
+        }
+
+        var intake = app.Services.GetRequiredService<JobIntake>();
+        var (job, errors) = await intake.ValidateAsync(body, jobId, cancellationToken);
+        if (job is null)
+        {
+            foreach (var error in errors)
+            {
+                await output.WriteLineAsync($"error: {error.Field}: {error.Message}");
+            }
+
+            return 2;
+        }
+
+        await intake.StartAsync(job, cancellationToken);
+        await output.WriteLineAsync($"Job {jobId}: {job.Model}, started.");
+        var client = app.Services.GetRequiredService<IOrchestrationClient>();
+        var started = DateTime.UtcNow;
+        string? last = null;
+        OrchestrationInstance instance;
+        while (true)
+        {
+            instance = await client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellationToken)
+                ?? throw new InvalidOperationException($"Job {jobId} vanished.");
+            if (instance.IsCompleted)
+            {
+                break;
+            }
+
+            var line = Describe(instance.ReadCustomStatusAs<JobProgress>());
+            if (line is not null && line != last)
+            {
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  [{(DateTime.UtcNow - started).TotalSeconds,5:F1}s] {line}"));
+                last = line;
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
+        var result = instance.ReadOutputAs<JobResult>();
+        if (instance.RuntimeStatus != OrchestrationStatus.Completed || result is null)
+        {
+            await output.WriteLineAsync($"Job {jobId} ended {instance.RuntimeStatus}: {instance.FailureDetails?.ErrorMessage}");
+            return 1;
+        }
+
+        var saved = await SaveImagesAsync(app.Services.GetRequiredService<BlobServiceClient>(), result, Path.GetFullPath(Path.Combine(request.Out, jobId)), cancellationToken);
+        foreach (var (image, path) in saved)
+        {
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"  image {image.Index}: {path} ({image.Width}x{image.Height}, {image.Bytes} bytes, sha256 {image.Sha256![..12]}…; blob {image.Container}/{image.BlobName})"));
+        }
+
+        foreach (var image in result.Images.Where(i => i.Error is not null))
+        {
+            await output.WriteLineAsync($"  image {image.Index}: failed: {image.Error!.Code}: {image.Error.Message}");
+        }
+
+        if (result.Status != JobStatus.Succeeded)
+        {
+            await output.WriteLineAsync($"Job {jobId} {result.Status}: {result.Error?.Code}: {result.Error?.Message}");
+            return 1;
+        }
+
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"Job {jobId} succeeded in {(DateTime.UtcNow - started).TotalSeconds:F1}s: {saved.Count} image(s), {result.Polls} status poll(s), task {result.TaskId}."));
+        return 0;
+    }
+
+    /// <summary>Builds the job JSON from the command's options, uploading local image files to <see cref="InputsContainer"/>.</summary>
+    public static async Task<JsonObject> BuildJobAsync(GenerateRequest request, string jobId, BlobServiceClient blobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(blobs);
+        var images = new List<string>();
+        for (var i = 0; i < request.Images.Count; i++)
+        {
+            var image = request.Images[i];
+            if (Uri.TryCreate(image, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+            {
+                images.Add(image);
+                continue;
+            }
+
+            if (!File.Exists(image))
+            {
+                throw new ArgumentException($"--image '{image}' is neither an http(s) URL nor an existing file.");
+            }
+
+            var container = blobs.GetBlobContainerClient(InputsContainer);
+            await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            var name = string.Create(CultureInfo.InvariantCulture, $"{jobId}/{i}{Path.GetExtension(image)}");
+            await container.GetBlobClient(name).UploadAsync(image, overwrite: true, cancellationToken);
+            images.Add($"blob:{InputsContainer}/{name}");
+        }
+
+        var input = new JsonObject();
+        if (request.Prompt is not null)
+        {
+            input["prompt"] = request.Prompt;
+        }
+
+        if (request.NegativePrompt is not null)
+        {
+            input["negative_prompt"] = request.NegativePrompt;
+        }
+
+        switch (request.Model)
+        {
+            case DashScopeModels.WanxV1 when images.Count > 0:
+                input["ref_img"] = images[0];
+                break;
+            case DashScopeModels.WanxImageEdit:
+                input["function"] = request.Function;
+                if (images.Count > 0)
+                {
+                    input["base_image_url"] = images[0];
+                }
+
+                if (images.Count > 1)
+                {
+                    input["mask_image_url"] = images[1];
+                }
+
+                break;
+            case DashScopeModels.Wan25ImageToImagePreview:
+                input["images"] = new JsonArray([.. images.Select(i => (JsonNode?)i)]);
+                break;
+            default:
+                if (images.Count > 0)
+                {
+                    throw new ArgumentException($"--image is not used by {request.Model}.");
+                }
+
+                break;
+        }
+
+        var parameters = new JsonObject();
+        foreach (var pair in request.Parameters)
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new ArgumentException($"--param '{pair}' must be key=value.");
+            }
+
+            var value = pair[(eq + 1)..];
+            JsonNode? node;
+            try
+            {
+                node = JsonNode.Parse(value);
+            }
+            catch (JsonException)
+            {
+                node = JsonValue.Create(value);
+            }
+
+            parameters[pair[..eq]] = node;
+        }
+
+        var body = new JsonObject { ["jobId"] = jobId, ["model"] = request.Model, ["input"] = input, ["parameters"] = parameters };
+        if (request.Timeout is { } timeout)
+        {
+            body["timeout"] = timeout.TotalSeconds;
+        }
+
+        return body;
+    }
+
+    private static string? Describe(JobProgress? progress)
+    {
+        if (progress is null)
+        {
+            return null;
+        }
+
+        var parts = new List<string> { progress.Phase };
+        if (progress.TaskId is not null)
+        {
+            parts.Add($"task {progress.TaskId}");
+        }
+
+        if (progress.ProviderStatus is not null)
+        {
+            parts.Add(progress.ProviderStatus);
+        }
+
+        if (progress.Phase == "waiting")
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"polls {progress.Polls}"));
+            if (progress.Eta is { } eta)
+            {
+                var left = eta - DateTime.UtcNow;
+                parts.Add(left > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $"ETA {left.TotalSeconds:F0}s") : "ETA now");
+            }
+        }
+
+        return string.Join(" · ", parts);
+    }
+
+    private static async Task<List<(JobImage Image, string Path)>> SaveImagesAsync(BlobServiceClient blobs, JobResult result, string folder, CancellationToken cancellationToken)
+    {
+        var saved = new List<(JobImage, string)>();
+        foreach (var image in result.Images.Where(i => i.BlobName is not null))
+        {
+            Directory.CreateDirectory(folder);
+            var path = Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"{image.Index}.png"));
+            await blobs.GetBlobContainerClient(image.Container).GetBlobClient(image.BlobName).DownloadToAsync(path, cancellationToken);
+            saved.Add((image, path));
+        }
+
+        return saved;
+    }
+}

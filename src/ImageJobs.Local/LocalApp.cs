@@ -1,0 +1,155 @@
+using System.Security.Cryptography;
+using ImageJobs.Durable;
+using ImageJobs.Workflow.Hosting;
+using ImageJobs.Workflow.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ImageJobs.Local;
+
+/// <summary>What the local app runs.</summary>
+public sealed record LocalAppOptions
+{
+    /// <summary>The URLs to listen on; <see langword="null"/> for no HTTP (the <c>generate</c> command).</summary>
+    public string? Urls { get; init; } = "http://127.0.0.1:7071";
+
+    /// <summary>The folder with <c>host.json</c> and <c>local.settings.json</c>.</summary>
+    public required string Root { get; init; }
+
+    /// <summary>Whether the queue trigger and the upload scanner run.</summary>
+    public bool Triggers { get; init; } = true;
+
+    /// <summary>Log only warnings and errors (the <c>generate</c> command prints its own progress).</summary>
+    public bool Quiet { get; init; }
+
+    /// <summary>Extra configuration, applied last (tests).</summary>
+    public IReadOnlyDictionary<string, string?> Overrides { get; init; } = new Dictionary<string, string?>();
+}
+
+/// <summary>
+/// The local host, the same app shape as <c>func start</c>: the jobs HTTP API behind function keys, the
+/// <c>image-jobs</c> queue trigger and the <c>uploads</c> blob trigger, all on the embedded durable engine, in
+/// a short list of named steps.
+/// </summary>
+public static class LocalApp
+{
+    /// <summary>The function key setting.</summary>
+    public const string FunctionKeySetting = "IMAGEJOBS_FUNCTION_KEY";
+
+    /// <summary>Builds the app (not started). Dispose the returned environment after the app.</summary>
+    public static async Task<(WebApplication App, LocalEnvironment Environment)> BuildAsync(LocalAppOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = options.Root });
+        LocalEnvironment.AddLocalSettings(builder.Configuration, options.Root);
+        builder.Configuration.AddInMemoryCollection(options.Overrides);
+        var environment = await LocalEnvironment.PrepareAsync(options.Root, builder.Configuration, cancellationToken);
+        builder.Configuration.AddInMemoryCollection(environment.Settings);
+        builder.Configuration.AddInMemoryCollection(options.Overrides);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning)
+            .AddFilter("Microsoft.Hosting.Lifetime", options.Quiet ? LogLevel.Warning : LogLevel.Information);
+        if (options.Quiet)
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        }
+        builder.WebHost.UseUrls(options.Urls ?? "http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024 * 1024);
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddImageJobs(builder.Configuration);
+        builder.Services.AddEmbeddedDurableEngine(builder.Configuration, environment.HostJsonPath);
+        if (options.Triggers)
+        {
+            builder.Services.AddLocalTriggers(builder.Configuration, environment.HostJsonPath);
+        }
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        if (options.Urls is not null)
+        {
+            app.MapJobsApi(FunctionKey(app.Configuration, app.Logger));
+        }
+        return (app, environment);
+    }
+
+    /// <summary>Registers the embedded engine with every orchestration and activity of the workflow, hub and connection from host.json.</summary>
+    public static IServiceCollection AddEmbeddedDurableEngine(this IServiceCollection services, IConfiguration configuration, string hostJsonPath)
+    {
+        var engineOptions = DurableEngineOptions.FromHostJson(hostJsonPath, configuration);
+        engineOptions.StorageConnectionString = StorageClients.ConnectionString(configuration) ?? engineOptions.StorageConnectionString;
+        services.AddDurableEngine(engine =>
+        {
+            engine.UseBlobStorage(engineOptions);
+            foreach (var orchestration in WorkflowCatalog.Orchestrations)
+            {
+                engine.AddOrchestrationType(orchestration.Name, orchestration.Type);
+            }
+
+            foreach (var activity in WorkflowCatalog.Activities)
+            {
+                engine.AddActivityType(activity.Name, activity.Type);
+            }
+        });
+        services.AddHostedService<EngineService>();
+        return services;
+    }
+
+    /// <summary>Maps the jobs API under <c>/api/jobs</c>, every route behind the function key.</summary>
+    public static RouteGroupBuilder MapJobsApi(this IEndpointRouteBuilder endpoints, string functionKey)
+    {
+        var jobs = endpoints.MapGroup("/" + JobsApi.Route).AddEndpointFilter(new FunctionKeyFilter(functionKey));
+        jobs.MapPost("/", (JobsApi api, HttpRequest request, CancellationToken ct) => api.StartAsync(request, ct));
+        jobs.MapGet("/", (JobsApi api, HttpRequest request, CancellationToken ct) => api.ListAsync(request, ct));
+        jobs.MapGet("/{id}", (JobsApi api, HttpRequest request, string id, CancellationToken ct) => api.GetAsync(request, id, ct));
+        jobs.MapPost("/{id}/cancel", (JobsApi api, string id, CancellationToken ct) => api.CancelAsync(id, ct));
+        jobs.MapPost("/{id}/events/{name}", (JobsApi api, HttpRequest request, string id, string name, CancellationToken ct) => api.RaiseEventAsync(request, id, name, ct));
+        jobs.MapDelete("/{id}", (JobsApi api, HttpRequest request, string id, CancellationToken ct) => api.PurgeAsync(request, id, ct));
+        return jobs;
+    }
+
+    private static string FunctionKey(IConfiguration configuration, ILogger logger)
+    {
+        if (configuration[FunctionKeySetting] is { Length: > 0 } key)
+        {
+            return key;
+        }
+
+        var generated = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        LocalLog.GeneratedFunctionKey(logger, generated);
+        return generated;
+    }
+
+    private sealed class EngineService(DurableEngine engine) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => engine.StartAsync(cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => engine.DisposeAsync().AsTask();
+    }
+}
+
+/// <summary>Function-key auth as Azure Functions does it: the <c>x-functions-key</c> header or the <c>code</c> query parameter.</summary>
+public sealed class FunctionKeyFilter(string key) : IEndpointFilter
+{
+    private readonly byte[] _key = System.Text.Encoding.UTF8.GetBytes(key);
+
+    /// <inheritdoc />
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        var request = context.HttpContext.Request;
+        var presented = request.Headers["x-functions-key"].FirstOrDefault() ?? request.Query["code"].FirstOrDefault();
+        if (presented is null || !CryptographicOperations.FixedTimeEquals(_key, System.Text.Encoding.UTF8.GetBytes(presented)))
+        {
+            return ValueTask.FromResult<object?>(JobsApi.Problem(401, "Unauthorized", "A valid function key is required: the x-functions-key header or the code query parameter."));
+        }
+
+        return next(context);
+    }
+}

@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Text.Json;
+using ImageJobs.DashScope.Emulator;
+using ImageJobs.Workflow.Hosting;
+using Microsoft.Extensions.Configuration;
+
+namespace ImageJobs.Local;
+
+/// <summary>
+/// What the local host needs before it can start, found or made: settings as <c>func start</c> reads them
+/// (<c>host.json</c>, <c>local.settings.json</c> <c>Values</c>, environment variables winning), storage (Azurite is
+/// started when <c>AzureWebJobsStorage</c> is unreachable development storage), and DashScope (the emulator runs
+/// in-process when no <c>DASHSCOPE_API_KEY</c> is set).
+/// </summary>
+public sealed class LocalEnvironment : IAsyncDisposable
+{
+    private AzuriteProcess? _azurite;
+    private DashScopeEmulatorHost? _emulator;
+
+    private LocalEnvironment(string root, Dictionary<string, string?> settings)
+    {
+        Root = root;
+        Settings = settings;
+    }
+
+    /// <summary>The folder holding <c>host.json</c>.</summary>
+    public string Root { get; }
+
+    /// <summary>The path of <c>host.json</c>.</summary>
+    public string HostJsonPath => Path.Combine(Root, "host.json");
+
+    /// <summary>Settings that override configuration (storage and DashScope endpoints chosen here).</summary>
+    public Dictionary<string, string?> Settings { get; }
+
+    /// <summary>The embedded emulator, when one was started.</summary>
+    public DashScopeEmulatorHost? Emulator => _emulator;
+
+    /// <summary>The Azurite process, when one was started.</summary>
+    public AzuriteProcess? Azurite => _azurite;
+
+    /// <summary>Lines for the console: what was found, what was started.</summary>
+    public IList<string> Notes { get; } = [];
+
+    /// <summary>Finds the app root (the folder with host.json: the current folder or one above it).</summary>
+    public static string FindRoot(string start)
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "host.json")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No host.json in {start} or a folder above it; run from the ImageJobs checkout or pass --root.");
+    }
+
+    /// <summary>Adds <c>local.settings.json</c>'s <c>Values</c> (when present) beneath the environment variables.</summary>
+    public static void AddLocalSettings(IConfigurationBuilder configuration, string root)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var path = Path.Combine(root, "local.settings.json");
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        using var document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        if (document.RootElement.TryGetProperty("Values", out var node) && node.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in node.EnumerateObject())
+            {
+                // Functions maps "A__B" app settings to "A:B" configuration keys.
+                values[property.Name.Replace("__", ":", StringComparison.Ordinal)] = property.Value.ValueKind == JsonValueKind.String
+                    ? property.Value.GetString()
+                    : property.Value.GetRawText();
+            }
+        }
+
+        // Sources added later win: put local.settings.json before the environment variables.
+        var sources = configuration.Sources.ToList();
+        configuration.Sources.Clear();
+        configuration.AddInMemoryCollection(values);
+        foreach (var source in sources)
+        {
+            configuration.Sources.Add(source);
+        }
+    }
+
+    /// <summary>Makes sure storage and DashScope are there, starting Azurite and the emulator when needed.</summary>
+    public static async Task<LocalEnvironment> PrepareAsync(string root, IConfiguration configuration, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var environment = new LocalEnvironment(root, new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase));
+        try
+        {
+            await environment.EnsureStorageAsync(configuration, cancellationToken);
+            await environment.EnsureDashScopeAsync(configuration, cancellationToken);
+            return environment;
+        }
+        catch
+        {
+            await environment.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task EnsureStorageAsync(IConfiguration configuration, CancellationToken cancellationToken)
+    {
+        var configured = configuration[StorageClients.ConnectionName];
+        var connection = StorageClients.ConnectionString(configuration);
+        if (connection is null && configuration.GetSection(StorageClients.ConnectionName).GetChildren().Any())
+        {
+            Notes.Add("Storage: identity-based AzureWebJobsStorage settings.");
+            return;
+        }
+
+        connection ??= StorageClients.DevelopmentConnectionString;
+        var blobEndpoint = new Azure.Storage.Blobs.BlobServiceClient(connection).Uri;
+        if (await AzuriteProcess.IsReachableAsync(blobEndpoint, TimeSpan.FromSeconds(1)))
+        {
+            Notes.Add($"Storage: {blobEndpoint.GetLeftPart(UriPartial.Authority)}.");
+            Settings[StorageClients.ConnectionName] = connection;
+            return;
+        }
+
+        var isDevelopment = configured is null || connection == StorageClients.DevelopmentConnectionString || blobEndpoint.IsLoopback;
+        if (!isDevelopment)
+        {
+            throw new InvalidOperationException($"Storage at {blobEndpoint.GetLeftPart(UriPartial.Authority)} is not reachable (AzureWebJobsStorage).");
+        }
+
+        var executable = AzuriteProcess.Find(Root) ?? AzuriteProcess.Find(AppContext.BaseDirectory)
+            ?? throw new InvalidOperationException("No storage is reachable and Azurite is not installed: run 'npm ci' in the repository root.");
+        _azurite = await AzuriteProcess.StartAsync(executable, cancellationToken);
+        Settings[StorageClients.ConnectionName] = _azurite.ConnectionString;
+        Notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"Storage: none reachable, started Azurite (in memory) on 127.0.0.1:{_azurite.BlobPort}/{_azurite.QueuePort}/{_azurite.TablePort}."));
+    }
+
+    private async Task EnsureDashScopeAsync(IConfiguration configuration, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrWhiteSpace(configuration["DASHSCOPE_API_KEY"]) || !string.IsNullOrWhiteSpace(configuration["DashScope:ApiKey"]))
+        {
+            Notes.Add("DashScope: the real service (DASHSCOPE_API_KEY is set).");
+            return;
+        }
+
+        var options = configuration.GetDashScopeEmulatorOptions();
+        options.ApiKey ??= "sk-emulator";
+        _emulator = await DashScopeEmulator.StartAsync(options, cancellationToken);
+        var authority = _emulator.RootAddress.Authority;
+        Settings["DashScope:Endpoint"] = _emulator.BaseAddress.AbsoluteUri;
+        Settings["DashScope:ApiKey"] = options.ApiKey;
+        Settings["ImageJobs:ResultHosts:0"] = authority;
+        Settings["ImageJobs:Outbound:AllowedHosts:100"] = authority;
+        Settings["ImageJobs:ExpectedDurationScale"] = options.TimeScale.ToString(CultureInfo.InvariantCulture);
+        Notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"DashScope: no DASHSCOPE_API_KEY, using the embedded emulator at {_emulator.BaseAddress} (time scale {options.TimeScale})."));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_emulator is not null)
+        {
+            await _emulator.DisposeAsync();
+        }
+
+        if (_azurite is not null)
+        {
+            await _azurite.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,206 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ImageJobs.DashScope;
+using ImageJobs.Workflow.Durable;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Outbound;
+using ImageJobs.Workflow.Pipeline;
+
+namespace ImageJobs.Workflow.Triggers;
+
+/// <summary>A job that was refused, with every reason; a queue message that throws it ends in the poison queue.</summary>
+public sealed class JobRejectedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public JobRejectedException(IReadOnlyList<FieldError> errors)
+        : base("The job is not valid: " + string.Join(" ", (errors ?? throw new ArgumentNullException(nameof(errors))).Select(e => $"[{e.Field}] {e.Message}")))
+    {
+        Errors = errors;
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public JobRejectedException()
+        : this([])
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public JobRejectedException(string message)
+        : base(message)
+    {
+        Errors = [];
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public JobRejectedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Errors = [];
+    }
+
+    /// <summary>Every problem, by field.</summary>
+    public IReadOnlyList<FieldError> Errors { get; }
+}
+
+/// <summary>Settings of the upload trigger (<c>ImageJobs:Uploads</c>).</summary>
+public sealed class UploadOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "ImageJobs:Uploads";
+
+    /// <summary>The prompt for uploads whose metadata has none.</summary>
+    public string? DefaultPrompt { get; set; }
+
+    /// <summary>The parameters (JSON) for uploads whose metadata has none. Default <c>{"n":1}</c>: one billed image.</summary>
+    public string DefaultParameters { get; set; } = """{"n":1}""";
+}
+
+/// <summary>
+/// The one way into the pipeline for every trigger: the job is validated (the parser's rules, then the outbound guard
+/// on its URLs) and started under its job id, so the same job twice starts once and pays once.
+/// </summary>
+public sealed class JobIntake(IOrchestrationClient client, OutboundUrlGuard guard, ImageJobsOptions options)
+{
+    /// <summary>Parses and validates a job, then checks its URLs with the outbound guard (webhook and http(s) image inputs).</summary>
+    public async Task<(ImageJob? Job, IReadOnlyList<FieldError> Errors)> ValidateAsync(JsonNode? body, string defaultJobId, CancellationToken cancellationToken)
+    {
+        var errors = ImageJobParser.TryParse(body, defaultJobId, out var job).ToList();
+        if (job is null)
+        {
+            return (null, errors);
+        }
+
+        if (job.Notify.WebhookUrl is { } webhook)
+        {
+            if (string.IsNullOrEmpty(options.WebhookSecret))
+            {
+                errors.Add(new("notify.webhookUrl", "Webhooks are signed; set IMAGEJOBS_WEBHOOK_SECRET on the app to use notify.webhookUrl."));
+            }
+            else if (await guard.CheckAsync(new Uri(webhook), cancellationToken) is { } reason)
+            {
+                errors.Add(new("notify.webhookUrl", $"notify.webhookUrl is refused: {reason}."));
+            }
+        }
+
+        foreach (var (path, node) in ImageJobParser.ImageFields(job.Input))
+        {
+            if (node.GetValueKind() == JsonValueKind.String && Uri.TryCreate(node.GetValue<string>(), UriKind.Absolute, out var uri)
+                && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+                && await guard.CheckAsync(uri, cancellationToken) is { } reason)
+            {
+                errors.Add(new(path, $"{path} is refused: {reason}."));
+            }
+        }
+
+        return errors.Count == 0 ? (job, errors) : (null, errors);
+    }
+
+    /// <summary>Starts a validated job (a no-op returning the same id when it exists already).</summary>
+    public Task<string> StartAsync(ImageJob job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return client.ScheduleNewOrchestrationInstanceAsync(ImageJobOrchestration.Name, job, new ScheduleOrchestrationOptions(job.JobId), cancellationToken);
+    }
+
+    /// <summary>Validates and starts, or throws <see cref="JobRejectedException"/> with every reason.</summary>
+    public async Task<string> ValidateAndStartAsync(JsonNode? body, string defaultJobId, CancellationToken cancellationToken)
+    {
+        var (job, errors) = await ValidateAsync(body, defaultJobId, cancellationToken);
+        return job is null ? throw new JobRejectedException(errors) : await StartAsync(job, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads a message of the <c>image-jobs</c> queue: the job JSON as it is, or base64-encoded (as Functions' queue
+    /// output writes it). The message id becomes the job id when the job names none, so a redelivered message starts
+    /// nothing new.
+    /// </summary>
+    public static JsonNode? ParseQueueMessage(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var trimmed = text.Trim();
+        if (!trimmed.StartsWith('{'))
+        {
+            var buffer = new byte[trimmed.Length];
+            if (Convert.TryFromBase64String(trimmed, buffer, out var written))
+            {
+                trimmed = Encoding.UTF8.GetString(buffer, 0, written).Trim();
+            }
+        }
+
+        try
+        {
+            return JsonNode.Parse(trimmed);
+        }
+        catch (JsonException ex)
+        {
+            throw new JobRejectedException([new FieldError("$", $"The message is not JSON (plain or base64): {ex.Message}")]);
+        }
+    }
+
+    /// <summary>A job id for a queue message without one: <c>msg-{messageId}</c> cut to the allowed characters.</summary>
+    public static string QueueJobId(string messageId)
+    {
+        ArgumentNullException.ThrowIfNull(messageId);
+        var safe = new string([.. messageId.Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')]);
+        return ("msg-" + safe)[..Math.Min(64, 4 + safe.Length)];
+    }
+
+    /// <summary>
+    /// The job for a new blob under <c>uploads/</c>: <c>uploads/{function}/{name}</c> edits with wanx2.1-imageedit's
+    /// function, <c>uploads/wan2.5-i2i-preview/{name}</c> with wan2.5. Prompt and parameters come from the blob's
+    /// metadata (<c>prompt</c>, <c>parameters</c>: JSON; both may be percent-encoded) or from <see cref="UploadOptions"/>.
+    /// The job id is derived from the blob name and ETag, so a redelivered event never pays twice.
+    /// </summary>
+    public static JsonObject UploadJob(string blobName, string etag, IDictionary<string, string> metadata, UploadOptions defaults)
+    {
+        ArgumentNullException.ThrowIfNull(blobName);
+        ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(defaults);
+        var slash = blobName.IndexOf('/', StringComparison.Ordinal);
+        var folder = slash > 0 ? blobName[..slash] : string.Empty;
+        var reference = $"{ImageJobParser.BlobScheme}{ImageJobsOptions.UploadsContainer}/{blobName}";
+        var meta = new Dictionary<string, string>(metadata, StringComparer.OrdinalIgnoreCase);
+        var prompt = meta.TryGetValue("prompt", out var p) ? Uri.UnescapeDataString(p) : defaults.DefaultPrompt;
+        JsonNode? parameters;
+        try
+        {
+            parameters = JsonNode.Parse(meta.TryGetValue("parameters", out var json) ? Uri.UnescapeDataString(json) : defaults.DefaultParameters);
+        }
+        catch (JsonException ex)
+        {
+            throw new JobRejectedException([new FieldError("parameters", $"The blob's 'parameters' metadata is not JSON: {ex.Message}")]);
+        }
+
+        var jobId = "upload-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{blobName}|{etag}")))[..40];
+        JsonObject input;
+        string model;
+        if (folder == DashScopeModels.Wan25ImageToImagePreview)
+        {
+            model = folder;
+            input = new JsonObject { ["prompt"] = prompt, ["images"] = new JsonArray(reference) };
+        }
+        else if (WanxImageEditFunctions.All.Contains(folder))
+        {
+            model = DashScopeModels.WanxImageEdit;
+            input = new JsonObject { ["function"] = folder, ["prompt"] = prompt, ["base_image_url"] = reference };
+            if (meta.TryGetValue("mask", out var mask))
+            {
+                input["mask_image_url"] = Uri.UnescapeDataString(mask);
+            }
+        }
+        else
+        {
+            throw new JobRejectedException([new FieldError("blobName",
+                $"'{blobName}' is not under uploads/{{function}}/ (one of {string.Join(", ", WanxImageEditFunctions.All)}) or uploads/{DashScopeModels.Wan25ImageToImagePreview}/.")]);
+        }
+
+        if (prompt is null)
+        {
+            input.Remove("prompt");
+        }
+
+        return new JsonObject { ["jobId"] = jobId, ["model"] = model, ["input"] = input, ["parameters"] = parameters };
+    }
+}
