@@ -705,6 +705,9 @@ public sealed class DurableEngine : IAsyncDisposable
         var leaseUntil = DateTime.MinValue;
         await UpdateAsync(item.InstanceId, record =>
         {
+            // Runs again after a conflict: decide from this read only.
+            claimed = null;
+            leasedElsewhereUntil = null;
             var activity = record.Status.IsTerminal() ? null : record.Activities.Find(item.Matches);
             if (activity is null)
             {
