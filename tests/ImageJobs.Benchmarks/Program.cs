@@ -1,0 +1,23 @@
+using ImageJobs.Benchmarks;
+
+// One subcommand per benchmark class; add new ones (polls, overhead, throughput…) to the switch.
+return args.Length == 0 ? Usage() : args[0] switch
+{
+    "engine" => await EngineBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: dotnet run -c Release --project tests/ImageJobs.Benchmarks -- <benchmark> [options]
+
+          engine   embedded durable engine: waiting timers (RSS, start time, timer lag) and activity throughput/latency
+                   --store memory|blob   (default memory; blob starts a private Azurite)
+                   --scale N             waiting orchestrations (default 10000; the throughput phase runs N/10)
+                   --timer-seconds S     timer length in the waiting phase (default 60)
+                   --orchestrators N     maxConcurrentOrchestratorFunctions (default 8)
+                   --activities N        maxConcurrentActivityFunctions (default 32)
+        """);
+    return 2;
+}
