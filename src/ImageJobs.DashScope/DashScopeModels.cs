@@ -75,10 +75,10 @@ public static class DashScopeModels
         [Wan25ImageToImagePreview] = new(Wan25ImageToImagePreview, DashScopeTaskKind.ImageToImage, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2),
             SubmitRequestsPerSecond: 5, MaxConcurrentTasks: 5, DefaultImageCount: 4, MaxImageCount: 4,
             BeijingOnly: false, SupportsSyncCall: false, SuggestedPollInterval: TimeSpan.FromSeconds(10)),
-        [QwenImage] = new(QwenImage, DashScopeTaskKind.TextToImage, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(25),
+        [QwenImage] = new(QwenImage, DashScopeTaskKind.TextToImage, TimeSpan.FromSeconds(14), TimeSpan.FromSeconds(20),
             SubmitRequestsPerSecond: 2, MaxConcurrentTasks: 2, DefaultImageCount: 1, MaxImageCount: 1,
             BeijingOnly: false, SupportsSyncCall: true, SuggestedPollInterval: TimeSpan.FromSeconds(3)),
-        [QwenImagePlus] = new(QwenImagePlus, DashScopeTaskKind.TextToImage, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(25),
+        [QwenImagePlus] = new(QwenImagePlus, DashScopeTaskKind.TextToImage, TimeSpan.FromSeconds(14), TimeSpan.FromSeconds(20),
             SubmitRequestsPerSecond: 2, MaxConcurrentTasks: 2, DefaultImageCount: 1, MaxImageCount: 1,
             BeijingOnly: false, SupportsSyncCall: true, SuggestedPollInterval: TimeSpan.FromSeconds(3)),
     };

@@ -4,6 +4,7 @@ using ImageJobs.Benchmarks;
 return args.Length == 0 ? Usage() : args[0] switch
 {
     "engine" => await EngineBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
+    "polls" => PollsBenchmark.Run(BenchmarkArgs.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -18,6 +19,8 @@ static int Usage()
                    --timer-seconds S     timer length in the waiting phase (default 60)
                    --orchestrators N     maxConcurrentOrchestratorFunctions (default 8)
                    --activities N        maxConcurrentActivityFunctions (default 32)
+          polls    poll schedule vs the SDKs' wait() on task durations from each model's documented range
+                   --jobs N              durations per model (default 1000)   --seed N (default 1)
         """);
     return 2;
 }

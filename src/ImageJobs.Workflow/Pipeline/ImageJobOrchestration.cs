@@ -133,8 +133,11 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
         var query = new TaskQuery(job.JobId, job.Model, submitted.TaskId!);
         var submittedAt = context.CurrentUtcDateTime;
         var window = submitted.Window;
-        var running = false;
-        DateTime? startedRunning = null;
+
+        // Assume the task starts at once (it usually does); a PENDING answer says it is queued behind others.
+        var running = true;
+        var startedRunning = submittedAt;
+        var providerStatus = "PENDING";
         var activeJobs = 1;
         using var stopWaiting = new CancellationTokenSource();
         var cancelRequested = context.WaitForExternalEvent<JsonElement?>(CancelEventName, stopWaiting.Token);
@@ -143,7 +146,7 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
             for (var polls = 0; ; )
             {
                 var now = context.CurrentUtcDateTime;
-                var elapsed = now - (startedRunning ?? submittedAt);
+                var elapsed = now - startedRunning;
                 var next = now + PollSchedule.NextDelay(running, elapsed, window, activeJobs);
                 var final = next >= deadline;
                 if (final)
@@ -151,8 +154,8 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
                     next = deadline;
                 }
 
-                var eta = (startedRunning ?? now) + window.Max;
-                context.SetCustomStatus(new JobProgress("waiting", submitted.TaskId, running ? "RUNNING" : "PENDING", polls, eta, next));
+                var eta = (running ? startedRunning : now) + window.Max;
+                context.SetCustomStatus(new JobProgress("waiting", submitted.TaskId, providerStatus, polls, eta, next));
                 using (var timerCancel = new CancellationTokenSource())
                 {
                     var timer = context.CreateTimer(next, timerCancel.Token);
@@ -177,10 +180,15 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
 
                 window = snapshot.Window;
                 activeJobs = snapshot.ActiveJobs;
-                if (snapshot.IsRunning && !running)
+                providerStatus = snapshot.Status;
+                if (!snapshot.IsRunning)
+                {
+                    running = false;
+                }
+                else if (!running || snapshot.ScheduledTime is not null)
                 {
                     running = true;
-                    startedRunning = snapshot.ScheduledTime?.UtcDateTime ?? submittedAt;
+                    startedRunning = snapshot.ScheduledTime?.UtcDateTime ?? context.CurrentUtcDateTime;
                 }
             }
         }
