@@ -409,9 +409,12 @@ public sealed class DurableEngine : IAsyncDisposable
             return true;
         }
 
-        if (suspended)
+        var notStartedYet = deferred.Exists(m => m.Kind == EventKind.ExecutionStarted);
+        if (suspended || notStartedYet)
         {
-            deferred.InsertRange(0, events);
+            // Suspended, or scheduled to start later: keep everything, in order, for later.
+            deferred = [.. record.Inbox.Where(m => (m.ExecutionId is null || m.ExecutionId == record.ExecutionId)
+                && m.Kind is not (EventKind.ExecutionSuspended or EventKind.ExecutionResumed or EventKind.ExecutionTerminated))];
             events.Clear();
         }
         else

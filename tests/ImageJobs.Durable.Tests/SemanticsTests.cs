@@ -338,6 +338,49 @@ public sealed class SemanticsTests : EngineTestBase
     }
 
     [Fact]
+    public async Task ContinueAsNew_EventsArrivingInOneBatch_AreCarriedIntoTheNextExecution()
+    {
+        var engine = await StartEngineAsync(b => b.AddOrchestration<string[], string[]>("Collector", async (ctx, items) =>
+        {
+            var item = await ctx.WaitForExternalEvent<string>("item");
+            string[] all = [.. items, item];
+            if (all.Length < 3)
+            {
+                ctx.ContinueAsNew(all);
+            }
+
+            return all;
+        }));
+        var id = await engine.Client.ScheduleNewOrchestrationInstanceAsync("Collector", Array.Empty<string>());
+        await engine.Client.SuspendInstanceAsync(id);
+        foreach (var item in new[] { "a", "b", "c" })
+        {
+            await engine.Client.RaiseEventAsync(id, "item", item);
+        }
+
+        await engine.Client.ResumeInstanceAsync(id);
+        var done = await WaitForCompletionAsync(engine.Client, id);
+
+        Assert.Equal(["a", "b", "c"], done.ReadOutputAs<string[]>()!);
+    }
+
+    [Fact]
+    public async Task RaiseEventAsync_BeforeScheduledStart_StaysPendingAndIsDeliveredAfterStart()
+    {
+        var engine = await StartEngineAsync(b => b.AddOrchestration<int, string>("LaterWithEvent", async (ctx, _) =>
+            await ctx.WaitForExternalEvent<string>("early")));
+        var id = await engine.Client.ScheduleNewOrchestrationInstanceAsync("LaterWithEvent", 0, new ScheduleOrchestrationOptions(StartAt: DateTimeOffset.UtcNow.AddMilliseconds(400)));
+        await engine.Client.RaiseEventAsync(id, "early", "kept");
+        await engine.WaitForIdleAsync(CancellationToken.None);
+        var before = (await engine.Client.GetInstanceAsync(id))!.RuntimeStatus;
+
+        var done = await WaitForCompletionAsync(engine.Client, id);
+
+        Assert.Equal(OrchestrationStatus.Pending, before);
+        Assert.Equal("kept", done.ReadOutputAs<string>());
+    }
+
+    [Fact]
     public async Task ScheduleNewOrchestrationInstanceAsync_StartAtInFuture_StaysPendingUntilThen()
     {
         var engine = await StartEngineAsync(b => b.AddOrchestration<int, int>("Later", (_, x) => Task.FromResult(x)));

@@ -53,6 +53,7 @@ internal sealed class OrchestrationRunner : IOrchestrationContext
     private readonly SortedDictionary<int, HistoryEvent> _actions = [];
     private readonly Dictionary<int, TaskCompletionSource<HistoryEvent>> _open = [];
     private readonly List<HistoryEvent> _bufferedEvents = [];
+    private readonly List<HistoryEvent> _unprocessed = [];
     private readonly List<(string Name, TaskCompletionSource<string?> Source)> _eventWaiters = [];
     private readonly EpisodeResult _result = new();
     private Task<string?>? _orchestratorTask;
@@ -100,7 +101,9 @@ internal sealed class OrchestrationRunner : IOrchestrationContext
             {
                 if (_orchestratorTask is { IsCompleted: true })
                 {
-                    break;
+                    // Finished mid-batch: the rest is not delivered (ContinueAsNew may carry the events over).
+                    _unprocessed.Add(e);
+                    continue;
                 }
 
                 if (Apply(e, replaying: false))
@@ -152,6 +155,7 @@ internal sealed class OrchestrationRunner : IOrchestrationContext
                 if (can.Preserve)
                 {
                     _result.CarriedEvents.AddRange(_bufferedEvents);
+                    _result.CarriedEvents.AddRange(_unprocessed.Where(e => e.Kind == EventKind.EventRaised));
                 }
             }
             else
