@@ -29,6 +29,12 @@ public sealed record LocalAppOptions
 
     /// <summary>Extra configuration, applied last (tests).</summary>
     public IReadOnlyDictionary<string, string?> Overrides { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>Extra logging setup, e.g. a provider that captures logs (tests).</summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
+
+    /// <summary>Extra engine registrations, e.g. an orchestration that waits for a job's completion event (tests).</summary>
+    public Action<DurableEngineBuilder>? ConfigureEngine { get; init; }
 }
 
 /// <summary>
@@ -40,6 +46,9 @@ public static class LocalApp
 {
     /// <summary>The function key setting.</summary>
     public const string FunctionKeySetting = "IMAGEJOBS_FUNCTION_KEY";
+
+    /// <summary>The setting that overrides host.json's task hub name, as in Azure Functions.</summary>
+    public const string HubNameSetting = "AzureFunctionsJobHost:extensions:durableTask:hubName";
 
     /// <summary>Builds the app (not started). Dispose the returned environment after the app.</summary>
     public static async Task<(WebApplication App, LocalEnvironment Environment)> BuildAsync(LocalAppOptions options, CancellationToken cancellationToken = default)
@@ -57,12 +66,13 @@ public static class LocalApp
         {
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
         }
+        options.ConfigureLogging?.Invoke(builder.Logging);
         builder.WebHost.UseUrls(options.Urls ?? "http://127.0.0.1:0");
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024 * 1024);
 
         builder.Services.AddProblemDetails();
         builder.Services.AddImageJobs(builder.Configuration);
-        builder.Services.AddEmbeddedDurableEngine(builder.Configuration, environment.HostJsonPath);
+        builder.Services.AddEmbeddedDurableEngine(builder.Configuration, environment.HostJsonPath, options.ConfigureEngine);
         if (options.Triggers)
         {
             builder.Services.AddLocalTriggers(builder.Configuration, environment.HostJsonPath);
@@ -78,11 +88,21 @@ public static class LocalApp
         return (app, environment);
     }
 
-    /// <summary>Registers the embedded engine with every orchestration and activity of the workflow, hub and connection from host.json.</summary>
-    public static IServiceCollection AddEmbeddedDurableEngine(this IServiceCollection services, IConfiguration configuration, string hostJsonPath)
+    /// <summary>
+    /// Registers the embedded engine with every orchestration and activity of the workflow, hub and connection from
+    /// host.json; the hub can be overridden as Functions allows, with <c>AzureFunctionsJobHost__extensions__durableTask__hubName</c>.
+    /// </summary>
+    public static IServiceCollection AddEmbeddedDurableEngine(this IServiceCollection services, IConfiguration configuration, string hostJsonPath,
+        Action<DurableEngineBuilder>? configure = null)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
         var engineOptions = DurableEngineOptions.FromHostJson(hostJsonPath, configuration);
         engineOptions.StorageConnectionString = StorageClients.ConnectionString(configuration) ?? engineOptions.StorageConnectionString;
+        if (configuration[HubNameSetting] is { Length: > 0 } hubName)
+        {
+            engineOptions.HubName = hubName;
+        }
+
         services.AddDurableEngine(engine =>
         {
             engine.UseBlobStorage(engineOptions);
@@ -95,6 +115,8 @@ public static class LocalApp
             {
                 engine.AddActivityType(activity.Name, activity.Type);
             }
+
+            configure?.Invoke(engine);
         });
         services.AddHostedService<EngineService>();
         return services;
