@@ -5,6 +5,8 @@ return args.Length == 0 ? Usage() : args[0] switch
 {
     "engine" => await EngineBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
     "polls" => PollsBenchmark.Run(BenchmarkArgs.Parse(args[1..])),
+    "overhead" => await PipelineBenchmarks.OverheadAsync(BenchmarkArgs.Parse(args[1..])),
+    "throughput" => await PipelineBenchmarks.ThroughputAsync(BenchmarkArgs.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -21,6 +23,10 @@ static int Usage()
                    --activities N        maxConcurrentActivityFunctions (default 32)
           polls    poll schedule vs the SDKs' wait() on task durations from each model's documented range
                    --jobs N              durations per model (default 1000)   --seed N (default 1)
+          overhead SUCCEEDED seen -> 4 images of 1024x1024 in blob + webhook, queue and completion (median, p95)
+                   --jobs N              (default 30)
+          throughput  200 jobs (50 per model family) against the emulator, real per-model limits
+                   --jobs N (default 200)  --time-scale X (default 0.01)
         """);
     return 2;
 }

@@ -50,7 +50,13 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
         // 3. Wait on durable timers while polling, on a model-aware schedule, until the task ends, the job times out,
         //    or someone cancels it.
         var (task, polls, ended) = await WaitForTaskAsync(context, job, submitted, deadline);
-        var result = Result(job, startedAt, context, JobStatus.Failed) with { TaskId = submitted.TaskId, ProviderStatus = task?.Status, Polls = polls };
+        var result = Result(job, startedAt, context, JobStatus.Failed) with
+        {
+            TaskId = submitted.TaskId,
+            ProviderStatus = task?.Status,
+            Polls = polls,
+            DetectedAt = context.CurrentUtcDateTime,
+        };
         if (ended != WaitEnd.TaskEnded)
         {
             var canceled = await context.CallActivityAsync<bool>(CancelTaskActivity.Name, new TaskQuery(job.JobId, job.Model, submitted.TaskId), QueryRetry);

@@ -135,6 +135,9 @@ public sealed record JobResult
     /// <summary>When the orchestration started.</summary>
     public DateTime StartedAt { get; init; }
 
+    /// <summary>When the job saw the provider's final status (the last poll).</summary>
+    public DateTime? DetectedAt { get; init; }
+
     /// <summary>When the job ended.</summary>
     public DateTime CompletedAt { get; init; }
 
