@@ -381,6 +381,18 @@ public sealed class SemanticsTests : EngineTestBase
     }
 
     [Fact]
+    public async Task Orchestrator_AwaitsNonDurableTask_FailsWithClearMessage()
+    {
+        var foreign = new TaskCompletionSource<int>();
+        var engine = await StartEngineAsync(b => b.AddOrchestration<int, int>("AwaitsForeign", async (_, _) => await foreign.Task));
+
+        var done = await WaitForCompletionAsync(engine.Client, await engine.Client.ScheduleNewOrchestrationInstanceAsync("AwaitsForeign", 0));
+
+        Assert.Equal(OrchestrationStatus.Failed, done.RuntimeStatus);
+        Assert.Contains("not a durable task", done.FailureDetails!.ErrorMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ScheduleNewOrchestrationInstanceAsync_StartAtInFuture_StaysPendingUntilThen()
     {
         var engine = await StartEngineAsync(b => b.AddOrchestration<int, int>("Later", (_, x) => Task.FromResult(x)));

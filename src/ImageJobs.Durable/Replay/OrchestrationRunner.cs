@@ -140,8 +140,24 @@ internal sealed class OrchestrationRunner : IOrchestrationContext
 
     private void Finish()
     {
-        if (_orchestratorTask is null || !_orchestratorTask.IsCompleted)
+        if (_orchestratorTask is null)
         {
+            _result.Outcome = EpisodeOutcome.Running;
+            return;
+        }
+
+        if (!_orchestratorTask.IsCompleted)
+        {
+            if (_open.Count == 0 && _eventWaiters.Count == 0)
+            {
+                // Nothing durable can ever resume it: it awaits something else (Task.Delay, I/O, CancelAsync…). Fail loudly.
+                _result.Outcome = EpisodeOutcome.Failed;
+                _result.Failure = OrchestrationFailureDetails.FromException(new InvalidOperationException(
+                    $"Orchestration '{Name}' (instance '{InstanceId}') is waiting on a task that is not a durable task (activity, timer, " +
+                    "external event or sub-orchestration); orchestrator code must not await Task.Delay, I/O, CancelAsync or other tasks."));
+                return;
+            }
+
             _result.Outcome = EpisodeOutcome.Running;
             return;
         }
