@@ -108,7 +108,7 @@ public sealed class TestApp : IAsyncDisposable
                 Urls = "http://127.0.0.1:0",
                 Triggers = triggers,
                 Overrides = overrides,
-                ConfigureLogging = logging => logging.AddProvider(logs).AddFilter<CapturingLoggerProvider>(null, LogLevel.Trace),
+                ConfigureLogging = logging => logging.ClearProviders().AddProvider(logs).AddFilter<CapturingLoggerProvider>(null, LogLevel.Trace),
                 ConfigureEngine = engine => engine.AddOrchestration<JsonElement?, JsonElement?>(WaiterOrchestration,
                     (context, _) => context.WaitForExternalEvent<JsonElement?>("ImageJobCompleted")),
             });
