@@ -50,17 +50,19 @@ param uploadFunctionName string = 'OnUpload'
 @description('Create the Event Grid subscription for uploads. Needs the deployed app (its blobs_extension key exists only then): infra/hooks/postdeploy creates it and sets this to true for later provisions.')
 param enableUploadSubscription bool = false
 
-@description('How often the orchestration polls a DashScope task (TimeSpan).')
-param pollInterval string = '00:00:15'
+@allowed([
+  'Auto'
+  'SasUrl'
+  'DataUri'
+])
+@description('How blob: image inputs reach DashScope (ImageJobs:InputMode): Auto = a short-lived read SAS URL when the storage is publicly reachable, else an inline data URI.')
+param inputMode string = 'Auto'
 
-@description('How long a job may run before it is abandoned (TimeSpan).')
-param jobTimeout string = '00:30:00'
+@description('The largest result image the app stores, in bytes (ImageJobs:MaxResultImageBytes). Default 50 MB.')
+param maxResultImageBytes int = 52428800
 
-@description('Parallel result downloads per job.')
-param maxConcurrentDownloads int = 4
-
-@description('Lifetime of the read links handed out for results (TimeSpan).')
-param resultLinkLifetime string = '01:00:00'
+@description('Prompt for uploads whose blob metadata has none (ImageJobs:Uploads:DefaultPrompt). Empty: such uploads are rejected.')
+param uploadDefaultPrompt string = ''
 
 @description('Optional name overrides (empty: derived from the resource token).')
 param resourceGroupName string = ''
@@ -77,8 +79,9 @@ var appName = !empty(functionAppName) ? functionAppName : 'func-api-${resourceTo
 var deploymentContainerName = 'app-package-${take(appName, 32)}-${take(resourceToken, 7)}'
 var uploadsContainerName = 'uploads'
 var resultsContainerName = 'results'
+var stateContainerName = 'imagejobs-state'
 var jobsQueueName = 'image-jobs'
-var completedQueueName = 'image-jobs-completed'
+var completionQueueName = 'image-jobs-completed'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
@@ -106,8 +109,9 @@ module storage 'app/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     uploadsContainerName: uploadsContainerName
     resultsContainerName: resultsContainerName
+    stateContainerName: stateContainerName
     jobsQueueName: jobsQueueName
-    completedQueueName: completedQueueName
+    completionQueueName: completionQueueName
   }
 }
 
@@ -167,14 +171,11 @@ module api 'app/api.bicep' = {
       DASHSCOPE_API_KEY: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.dashScopeApiKeySecretUri})'
       IMAGEJOBS_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.webhookSecretUri})'
       DashScope__Region: dashScopeRegion
-      ImageJobs__UploadsContainer: uploadsContainerName
-      ImageJobs__ResultsContainer: resultsContainerName
-      ImageJobs__JobsQueue: jobsQueueName
-      ImageJobs__CompletedQueue: completedQueueName
-      ImageJobs__PollInterval: pollInterval
-      ImageJobs__JobTimeout: jobTimeout
-      ImageJobs__MaxConcurrentDownloads: string(maxConcurrentDownloads)
-      ImageJobs__ResultLinkLifetime: resultLinkLifetime
+      ImageJobs__CompletionQueue: completionQueueName
+      ImageJobs__StateContainer: stateContainerName
+      ImageJobs__MaxResultImageBytes: string(maxResultImageBytes)
+      ImageJobs__InputMode: inputMode
+      ImageJobs__Uploads__DefaultPrompt: uploadDefaultPrompt
     }
   }
 }
@@ -219,9 +220,8 @@ output DASHSCOPE_REGION string = dashScopeRegion
 output IMAGEJOBS_UPLOAD_FUNCTION_NAME string = uploadFunctionName
 output IMAGEJOBS_UPLOADS_CONTAINER string = uploadsContainerName
 output IMAGEJOBS_RESULTS_CONTAINER string = resultsContainerName
+output IMAGEJOBS_STATE_CONTAINER string = stateContainerName
 output IMAGEJOBS_JOBS_QUEUE string = jobsQueueName
-output IMAGEJOBS_COMPLETED_QUEUE string = completedQueueName
-output IMAGEJOBS_POLL_INTERVAL string = pollInterval
-output IMAGEJOBS_JOB_TIMEOUT string = jobTimeout
-output IMAGEJOBS_MAX_CONCURRENT_DOWNLOADS int = maxConcurrentDownloads
-output IMAGEJOBS_RESULT_LINK_LIFETIME string = resultLinkLifetime
+output IMAGEJOBS_COMPLETION_QUEUE string = completionQueueName
+output IMAGEJOBS_INPUT_MODE string = inputMode
+output IMAGEJOBS_MAX_RESULT_IMAGE_BYTES int = maxResultImageBytes

@@ -1,5 +1,5 @@
 // One storage account for everything: the Functions host (AzureWebJobsStorage), Durable Task on the Azure Storage
-// backend (blobs, queues AND tables), the deployment package, uploads/results and the job queues.
+// backend (blobs, queues AND tables), the deployment package, uploads/results/pipeline state and the job queues.
 // Shared keys are disabled: every caller authenticates with Entra ID (see rbac.bicep).
 param name string
 param location string = resourceGroup().location
@@ -7,8 +7,9 @@ param tags object = {}
 param deploymentContainerName string
 param uploadsContainerName string = 'uploads'
 param resultsContainerName string = 'results'
+param stateContainerName string = 'imagejobs-state'
 param jobsQueueName string = 'image-jobs'
-param completedQueueName string = 'image-jobs-completed'
+param completionQueueName string = 'image-jobs-completed'
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -54,6 +55,12 @@ resource resultsContainer 'Microsoft.Storage/storageAccounts/blobServices/contai
   name: resultsContainerName
 }
 
+// The pipeline's own records: submission intents and task ids (pay once), learned durations, webhook receipts.
+resource stateContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: stateContainerName
+}
+
 resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
   parent: storage
   name: 'default'
@@ -71,9 +78,9 @@ resource jobsPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues
   name: '${jobsQueueName}-poison'
 }
 
-resource completedQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+resource completionQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
   parent: queueService
-  name: completedQueueName
+  name: completionQueueName
 }
 
 // Durable Task creates its own task-hub tables, queues and lease blobs at start; the table service must exist.

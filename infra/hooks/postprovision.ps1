@@ -25,14 +25,10 @@ $values['FUNCTIONS_WORKER_RUNTIME'] = 'dotnet-isolated'
 Set-Value 'DASHSCOPE_API_KEY' $env:DASHSCOPE_API_KEY
 Set-Value 'IMAGEJOBS_WEBHOOK_SECRET' $env:IMAGEJOBS_WEBHOOK_SECRET
 Set-Value 'DashScope__Region' $env:DASHSCOPE_REGION
-Set-Value 'ImageJobs__UploadsContainer' $env:IMAGEJOBS_UPLOADS_CONTAINER
-Set-Value 'ImageJobs__ResultsContainer' $env:IMAGEJOBS_RESULTS_CONTAINER
-Set-Value 'ImageJobs__JobsQueue' $env:IMAGEJOBS_JOBS_QUEUE
-Set-Value 'ImageJobs__CompletedQueue' $env:IMAGEJOBS_COMPLETED_QUEUE
-Set-Value 'ImageJobs__PollInterval' $env:IMAGEJOBS_POLL_INTERVAL
-Set-Value 'ImageJobs__JobTimeout' $env:IMAGEJOBS_JOB_TIMEOUT
-Set-Value 'ImageJobs__MaxConcurrentDownloads' $env:IMAGEJOBS_MAX_CONCURRENT_DOWNLOADS
-Set-Value 'ImageJobs__ResultLinkLifetime' $env:IMAGEJOBS_RESULT_LINK_LIFETIME
+Set-Value 'ImageJobs__CompletionQueue' $env:IMAGEJOBS_COMPLETION_QUEUE
+Set-Value 'ImageJobs__StateContainer' $env:IMAGEJOBS_STATE_CONTAINER
+Set-Value 'ImageJobs__MaxResultImageBytes' $env:IMAGEJOBS_MAX_RESULT_IMAGE_BYTES
+Set-Value 'ImageJobs__InputMode' $env:IMAGEJOBS_INPUT_MODE
 
 ($settings | ConvertTo-Json -Depth 5) + "`n" | Set-Content -NoNewline -Encoding utf8 $target
 Write-Host "postprovision: wrote $target (storage $($env:AZURE_STORAGE_ACCOUNT_NAME))."

@@ -32,14 +32,10 @@ values.FUNCTIONS_WORKER_RUNTIME = "dotnet-isolated";
 set("DASHSCOPE_API_KEY", env.DASHSCOPE_API_KEY);
 set("IMAGEJOBS_WEBHOOK_SECRET", env.IMAGEJOBS_WEBHOOK_SECRET);
 set("DashScope__Region", env.DASHSCOPE_REGION);
-set("ImageJobs__UploadsContainer", env.IMAGEJOBS_UPLOADS_CONTAINER);
-set("ImageJobs__ResultsContainer", env.IMAGEJOBS_RESULTS_CONTAINER);
-set("ImageJobs__JobsQueue", env.IMAGEJOBS_JOBS_QUEUE);
-set("ImageJobs__CompletedQueue", env.IMAGEJOBS_COMPLETED_QUEUE);
-set("ImageJobs__PollInterval", env.IMAGEJOBS_POLL_INTERVAL);
-set("ImageJobs__JobTimeout", env.IMAGEJOBS_JOB_TIMEOUT);
-set("ImageJobs__MaxConcurrentDownloads", env.IMAGEJOBS_MAX_CONCURRENT_DOWNLOADS);
-set("ImageJobs__ResultLinkLifetime", env.IMAGEJOBS_RESULT_LINK_LIFETIME);
+set("ImageJobs__CompletionQueue", env.IMAGEJOBS_COMPLETION_QUEUE);
+set("ImageJobs__StateContainer", env.IMAGEJOBS_STATE_CONTAINER);
+set("ImageJobs__MaxResultImageBytes", env.IMAGEJOBS_MAX_RESULT_IMAGE_BYTES);
+set("ImageJobs__InputMode", env.IMAGEJOBS_INPUT_MODE);
 fs.writeFileSync(env.TARGET_FILE, JSON.stringify(settings, null, 2) + "\n");
 console.log(`postprovision: wrote ${env.TARGET_FILE} (storage ${env.AZURE_STORAGE_ACCOUNT_NAME || "?"}).`);
 JS

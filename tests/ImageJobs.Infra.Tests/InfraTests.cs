@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Pipeline;
 
 namespace ImageJobs.Infra.Tests;
 
@@ -49,28 +51,30 @@ public sealed partial class InfraTests
     }
 
     [Fact]
-    public void Storage_ContainersAndQueues_AreDeclaredWithTheirNames()
+    public void Storage_ContainersAndQueues_AreDeclaredWithTheNamesTheCodeUses()
     {
         var main = BicepText.Infra("main.bicep");
         var storage = BicepText.Infra("app", "storage.bicep");
+        var defaults = new ImageJobsOptions();
 
-        Assert.Contains("var uploadsContainerName = 'uploads'", main.Text, StringComparison.Ordinal);
-        Assert.Contains("var resultsContainerName = 'results'", main.Text, StringComparison.Ordinal);
-        Assert.Contains("var jobsQueueName = 'image-jobs'", main.Text, StringComparison.Ordinal);
-        Assert.Contains("var completedQueueName = 'image-jobs-completed'", main.Text, StringComparison.Ordinal);
+        Assert.Contains($"var uploadsContainerName = '{ImageJobsOptions.UploadsContainer}'", main.Text, StringComparison.Ordinal);
+        Assert.Contains($"var resultsContainerName = '{ImageJobParser.DefaultContainer}'", main.Text, StringComparison.Ordinal);
+        Assert.Contains($"var stateContainerName = '{defaults.StateContainer}'", main.Text, StringComparison.Ordinal);
+        Assert.Contains($"var jobsQueueName = '{ImageJobsOptions.JobsQueue}'", main.Text, StringComparison.Ordinal);
+        Assert.Contains($"var completionQueueName = '{defaults.CompletionQueue}'", main.Text, StringComparison.Ordinal);
+        Assert.Equal(ImageJobsOptions.JobsQueue + "-poison", ImageJobsOptions.PoisonQueue);
         var storageArgs = main.ObjectEntries(@"module storage '[^']+' = \{", "params:").ToDictionary(e => e.Key, e => e.Value);
-        Assert.Equal("uploadsContainerName", storageArgs["uploadsContainerName"]);
-        Assert.Equal("resultsContainerName", storageArgs["resultsContainerName"]);
-        Assert.Equal("jobsQueueName", storageArgs["jobsQueueName"]);
-        Assert.Equal("completedQueueName", storageArgs["completedQueueName"]);
-        Assert.Equal("deploymentContainerName", storageArgs["deploymentContainerName"]);
+        foreach (string name in new[] { "uploadsContainerName", "resultsContainerName", "stateContainerName", "jobsQueueName", "completionQueueName", "deploymentContainerName" })
+        {
+            Assert.Equal(name, storageArgs[name]);
+        }
 
         var containers = storage.ResourceBlocks("Microsoft.Storage/storageAccounts/blobServices/containers")
             .Select(b => Regex.Match(b, @"\n\s*name:\s*(?<n>.+)").Groups["n"].Value.Trim()).ToList();
-        Assert.Equal(["deploymentContainerName", "uploadsContainerName", "resultsContainerName"], containers);
+        Assert.Equal(["deploymentContainerName", "uploadsContainerName", "resultsContainerName", "stateContainerName"], containers);
         var queues = storage.ResourceBlocks("Microsoft.Storage/storageAccounts/queueServices/queues")
             .Select(b => Regex.Match(b, @"\n\s*name:\s*(?<n>.+)").Groups["n"].Value.Trim()).ToList();
-        Assert.Equal(["jobsQueueName", "'${jobsQueueName}-poison'", "completedQueueName"], queues);
+        Assert.Equal(["jobsQueueName", "'${jobsQueueName}-poison'", "completionQueueName"], queues);
         Assert.Single(storage.ResourceBlocks("Microsoft.Storage/storageAccounts/tableServices"));
     }
 
@@ -132,9 +136,8 @@ public sealed partial class InfraTests
             "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "APPLICATIONINSIGHTS_CONNECTION_STRING", "AZURE_CLIENT_ID",
             "AzureWebJobsStorage__blobServiceUri", "AzureWebJobsStorage__clientId", "AzureWebJobsStorage__credential",
             "AzureWebJobsStorage__queueServiceUri", "AzureWebJobsStorage__tableServiceUri", "DASHSCOPE_API_KEY",
-            "DashScope__Region", "IMAGEJOBS_WEBHOOK_SECRET", "ImageJobs__CompletedQueue", "ImageJobs__JobTimeout",
-            "ImageJobs__JobsQueue", "ImageJobs__MaxConcurrentDownloads", "ImageJobs__PollInterval",
-            "ImageJobs__ResultLinkLifetime", "ImageJobs__ResultsContainer", "ImageJobs__UploadsContainer",
+            "DashScope__Region", "IMAGEJOBS_WEBHOOK_SECRET", "ImageJobs__CompletionQueue", "ImageJobs__InputMode",
+            "ImageJobs__MaxResultImageBytes", "ImageJobs__StateContainer", "ImageJobs__Uploads__DefaultPrompt",
         ];
 
         var names = BicepText.AppSettingNames();
