@@ -109,7 +109,7 @@ public sealed partial class FunctionWiringTests
             Assert.Equal((int)AuthorizationLevel.Function, (int)h.Data.ConstructorArguments[0].Value!);
             Assert.StartsWith(JobsApi.Route["api/".Length..], h.Route, StringComparison.Ordinal);
             Assert.Equal(typeof(HttpRequest), h.Function.Binding(typeof(HttpTriggerAttribute))!.Value.Parameter.ParameterType);
-            Assert.Equal(typeof(Task<IResult>), h.Function.Method.ReturnType);
+            Assert.Equal(typeof(Task<Microsoft.AspNetCore.Mvc.IActionResult>), h.Function.Method.ReturnType); // the integration runs IActionResult, not IResult
             foreach (Match parameter in RouteParameter().Matches(h.Route!))
             {
                 Assert.Contains(h.Function.Method.GetParameters(), p => p.Name == parameter.Groups[1].Value && p.ParameterType == typeof(string));

@@ -1,6 +1,8 @@
 using ImageJobs.Functions.Durable;
+using ImageJobs.Functions.Http;
 using ImageJobs.Workflow.Http;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 
@@ -8,62 +10,63 @@ namespace ImageJobs.Functions.Triggers;
 
 /// <summary>
 /// The jobs HTTP API (<see cref="JobsApi"/>'s routes under Functions' <c>api/</c> prefix), behind function keys. Each
-/// function is one line: the <see cref="JobsApi"/> handler on the bound client. The management payload points at these
-/// routes, never at Durable's webhooks (which carry the system key).
+/// function is one line: the <see cref="JobsApi"/> handler on the bound client, its <see cref="IResult"/> returned as an
+/// <see cref="IActionResult"/> (<see cref="ResultActionResult"/>). The management payload points at these routes, never
+/// at Durable's webhooks (which carry the system key).
 /// </summary>
 /// <param name="services">Builds <see cref="JobsApi"/> on the bound client.</param>
 public sealed class JobsHttpFunctions(DurableClientServices services)
 {
     /// <summary><c>POST api/jobs</c>.</summary>
     [Function("StartJob")]
-    public Task<IResult> StartJob(
+    public Task<IActionResult> StartJob(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "jobs")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        services.JobsApi(client).StartAsync(request, cancellationToken);
+        services.JobsApi(client).StartAsync(request, cancellationToken).AsActionResult();
 
     /// <summary><c>GET api/jobs</c>.</summary>
     [Function("ListJobs")]
-    public Task<IResult> ListJobs(
+    public Task<IActionResult> ListJobs(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "jobs")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        services.JobsApi(client).ListAsync(request, cancellationToken);
+        services.JobsApi(client).ListAsync(request, cancellationToken).AsActionResult();
 
     /// <summary><c>GET api/jobs/{id}</c>.</summary>
     [Function("GetJob")]
-    public Task<IResult> GetJob(
+    public Task<IActionResult> GetJob(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "jobs/{id}")] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        services.JobsApi(client).GetAsync(request, id, cancellationToken);
+        services.JobsApi(client).GetAsync(request, id, cancellationToken).AsActionResult();
 
     /// <summary><c>POST api/jobs/{id}/cancel</c>.</summary>
     [Function("CancelJob")]
-    public Task<IResult> CancelJob(
+    public Task<IActionResult> CancelJob(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "jobs/{id}/cancel")] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        services.JobsApi(client).CancelAsync(id, cancellationToken);
+        services.JobsApi(client).CancelAsync(id, cancellationToken).AsActionResult();
 
     /// <summary><c>POST api/jobs/{id}/events/{name}</c>.</summary>
     [Function("RaiseJobEvent")]
-    public Task<IResult> RaiseJobEvent(
+    public Task<IActionResult> RaiseJobEvent(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "jobs/{id}/events/{name}")] HttpRequest request,
         string id,
         string name,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        services.JobsApi(client).RaiseEventAsync(request, id, name, cancellationToken);
+        services.JobsApi(client).RaiseEventAsync(request, id, name, cancellationToken).AsActionResult();
 
     /// <summary><c>DELETE api/jobs/{id}[?deleteResults=true]</c>.</summary>
     [Function("PurgeJob")]
-    public Task<IResult> PurgeJob(
+    public Task<IActionResult> PurgeJob(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "jobs/{id}")] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        services.JobsApi(client).PurgeAsync(request, id, cancellationToken);
+        services.JobsApi(client).PurgeAsync(request, id, cancellationToken).AsActionResult();
 }
