@@ -47,6 +47,7 @@ public sealed class DurableEngine : IAsyncDisposable
     private readonly Channel<ActivityWorkItem> _activityQueue = Channel.CreateUnbounded<ActivityWorkItem>();
     private readonly ConcurrentDictionary<string, int> _instanceStates = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _localActivities = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, List<BufferedCompletion>> _completions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _changeSignals = new(StringComparer.Ordinal);
     private readonly List<Task> _loops = [];
     private int _started;
@@ -304,24 +305,29 @@ public sealed class DurableEngine : IAsyncDisposable
             var document = await _store.ReadAsync(instanceId, token);
             if (document is null)
             {
+                ReleaseCompletions(instanceId, SnapshotCompletions(instanceId));
                 return;
             }
 
             var record = Deserialize(document);
             var now = Now;
-            bool changed;
+
+            // Activity results of this engine are committed together with the episode that consumes them.
+            var completions = SnapshotCompletions(instanceId);
+            var changed = ApplyCompletions(record, completions);
             if (record.Status.IsTerminal())
             {
-                changed = record.Inbox.Count > 0;
+                changed |= record.Inbox.Count > 0;
                 record.Inbox.Clear();
             }
             else
             {
-                changed = Step(record, now);
+                changed |= Step(record, now);
             }
 
             if (!changed)
             {
+                ReleaseCompletions(instanceId, completions);
                 await AfterCommitAsync(record, token);
                 return;
             }
@@ -332,6 +338,7 @@ public sealed class DurableEngine : IAsyncDisposable
                 continue;
             }
 
+            ReleaseCompletions(instanceId, completions);
             NotifyChanged(instanceId);
             if (record.Status.IsTerminal())
             {
@@ -470,7 +477,12 @@ public sealed class DurableEngine : IAsyncDisposable
             switch (action.Kind)
             {
                 case EventKind.TaskScheduled:
-                    record.Activities.Add(new PendingActivity { TaskId = action.EventId, Name = action.Name!, Input = action.Data, ExecutionId = record.ExecutionId });
+                    // Claimed in the same commit by this engine: no separate claim write, no claim races.
+                    record.Activities.Add(new PendingActivity
+                    {
+                        TaskId = action.EventId, Name = action.Name!, Input = action.Data, ExecutionId = record.ExecutionId,
+                        LeasedBy = EngineId, LeaseUntil = now + _options.ActivityLeaseDuration, Claims = 1, IsNew = true,
+                    });
                     break;
                 case EventKind.TimerCreated when !result.CancelledTimers.Contains(action.EventId):
                     record.Timers.Add(new PendingTimer { TimerId = action.EventId, FireAt = action.FireAt!.Value });
@@ -580,7 +592,11 @@ public sealed class DurableEngine : IAsyncDisposable
             foreach (var activity in record.Activities)
             {
                 var item = new ActivityWorkItem(instanceId, activity.ExecutionId, activity.TaskId);
-                if (activity.LeasedBy is null || activity.LeaseUntil <= now)
+                if (activity.IsNew)
+                {
+                    EnqueueActivity(item with { Preclaimed = activity });
+                }
+                else if (activity.LeasedBy is null || activity.LeaseUntil <= now || activity.LeasedBy == EngineId)
                 {
                     EnqueueActivity(item);
                 }
@@ -676,9 +692,10 @@ public sealed class DurableEngine : IAsyncDisposable
         {
             await foreach (var item in _activityQueue.Reader.ReadAllAsync(token))
             {
+                var buffered = false;
                 try
                 {
-                    await RunActivityAsync(item, token);
+                    buffered = await RunActivityAsync(item, token);
                 }
                 catch (OperationCanceledException) when (token.IsCancellationRequested)
                 {
@@ -687,11 +704,15 @@ public sealed class DurableEngine : IAsyncDisposable
                 catch (Exception ex)
                 {
                     EngineLog.ProcessingError(_logger, item.InstanceId, ex);
-                    _timers.Schedule($"retry|{item.Key}", Now.AddSeconds(1), () => EnqueueActivity(item));
+                    _timers.Schedule($"retry|{item.Key}", Now.AddSeconds(1), () => EnqueueActivity(item with { Preclaimed = null }));
                 }
                 finally
                 {
-                    _localActivities.TryRemove(item.Key, out _);
+                    // A buffered result keeps its key until the episode that consumes it is committed (no second local run).
+                    if (!buffered)
+                    {
+                        _localActivities.TryRemove(item.Key, out _);
+                    }
                 }
             }
         }
@@ -701,45 +722,23 @@ public sealed class DurableEngine : IAsyncDisposable
         }
     }
 
-    private async Task RunActivityAsync(ActivityWorkItem item, CancellationToken token)
+    /// <summary>Claims (unless claimed by the commit that scheduled it), runs, and buffers the result. Returns whether a result was buffered.</summary>
+    private async Task<bool> RunActivityAsync(ActivityWorkItem item, CancellationToken token)
     {
-        PendingActivity? claimed = null;
-        DateTime? leasedElsewhereUntil = null;
-        var leaseUntil = DateTime.MinValue;
-        await UpdateAsync(item.InstanceId, record =>
+        var claimed = item.Preclaimed;
+        if (claimed is null || claimed.LeaseUntil < Now + (_options.ActivityLeaseDuration / 3))
         {
-            // Runs again after a conflict: decide from this read only.
-            claimed = null;
-            leasedElsewhereUntil = null;
-            var activity = record.Status.IsTerminal() ? null : record.Activities.Find(item.Matches);
-            if (activity is null)
+            DateTime? leasedElsewhereUntil = null;
+            claimed = await ClaimAsync(item, until => leasedElsewhereUntil = until, token);
+            if (claimed is null)
             {
+                if (leasedElsewhereUntil is { } until)
+                {
+                    _timers.Schedule($"lease|{item.Key}|{until.Ticks.ToString(CultureInfo.InvariantCulture)}", until, () => EnqueueActivity(item));
+                }
+
                 return false;
             }
-
-            var now = Now;
-            if (activity.LeasedBy is not null && activity.LeaseUntil > now)
-            {
-                leasedElsewhereUntil = activity.LeasedBy == EngineId ? null : activity.LeaseUntil;
-                return false;
-            }
-
-            leaseUntil = now + _options.ActivityLeaseDuration;
-            activity.LeasedBy = EngineId;
-            activity.LeaseUntil = leaseUntil;
-            activity.Claims++;
-            claimed = activity;
-            return true;
-        }, token);
-
-        if (claimed is null)
-        {
-            if (leasedElsewhereUntil is { } until)
-            {
-                _timers.Schedule($"lease|{item.Key}|{until.Ticks.ToString(CultureInfo.InvariantCulture)}", until, () => EnqueueActivity(item));
-            }
-
-            return;
         }
 
         EngineLog.ActivityClaimed(_logger, claimed.Name, item.TaskId, item.InstanceId, claimed.Claims);
@@ -754,11 +753,12 @@ public sealed class DurableEngine : IAsyncDisposable
                 throw new InvalidOperationException($"No activity named '{claimed.Name}' is registered with this engine.");
             }
 
-            output = await Task.Run(() => registration.Invoke(_services, claimed.Input, token), token).WaitAsync(token);
+            var input = claimed.Input;
+            output = await Task.Run(() => registration.Invoke(_services, input, token), token).WaitAsync(token);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            return;
+            return false;
         }
         catch (Exception ex)
         {
@@ -777,12 +777,85 @@ public sealed class DurableEngine : IAsyncDisposable
             Kind = failure is null ? EventKind.TaskCompleted : EventKind.TaskFailed,
             TaskId = item.TaskId, Name = claimed.Name, Data = output, Failure = failure, ExecutionId = item.ExecutionId, Timestamp = Now,
         };
-        var updated = await UpdateAsync(item.InstanceId, record =>
+
+        // Not written now: the next episode of the instance commits it together with its own changes (one write instead
+        // of two, and no write races between the results of a fan-out). A crash before that commit loses the result; the
+        // lease then expires and the activity runs again (at least once, as in Durable).
+        var buffer = _completions.GetOrAdd(item.InstanceId, _ => []);
+        lock (buffer)
+        {
+            buffer.Add(new BufferedCompletion(item, completion));
+        }
+
+        Signal(item.InstanceId);
+        return true;
+    }
+
+    /// <summary>Takes the activity's lease if it is free, expired or already this engine's; null if it is gone or another engine holds it.</summary>
+    private async Task<PendingActivity?> ClaimAsync(ActivityWorkItem item, Action<DateTime> leasedElsewhere, CancellationToken token)
+    {
+        PendingActivity? claimed = null;
+        DateTime? leasedElsewhereUntil = null;
+        await UpdateAsync(item.InstanceId, record =>
+        {
+            // Runs again after a conflict: decide from this read only.
+            claimed = null;
+            leasedElsewhereUntil = null;
+            var activity = record.Status.IsTerminal() ? null : record.Activities.Find(item.Matches);
+            if (activity is null)
+            {
+                return false;
+            }
+
+            var now = Now;
+            if (activity.LeasedBy is not null && activity.LeasedBy != EngineId && activity.LeaseUntil > now)
+            {
+                leasedElsewhereUntil = activity.LeaseUntil;
+                return false;
+            }
+
+            if (activity.LeasedBy != EngineId || activity.LeaseUntil <= now)
+            {
+                activity.Claims++;
+            }
+
+            activity.LeasedBy = EngineId;
+            activity.LeaseUntil = now + _options.ActivityLeaseDuration;
+            claimed = activity;
+            return true;
+        }, token);
+
+        if (leasedElsewhereUntil is { } until)
+        {
+            leasedElsewhere(until);
+        }
+
+        return claimed;
+    }
+
+    private List<BufferedCompletion> SnapshotCompletions(string instanceId)
+    {
+        if (!_completions.TryGetValue(instanceId, out var buffer))
+        {
+            return [];
+        }
+
+        lock (buffer)
+        {
+            return [.. buffer];
+        }
+    }
+
+    /// <summary>Moves buffered results into the record: the activity leaves the pending list, its result joins the inbox.</summary>
+    private static bool ApplyCompletions(InstanceRecord record, List<BufferedCompletion> completions)
+    {
+        var changed = false;
+        foreach (var (item, completion) in completions)
         {
             var index = record.Activities.FindIndex(item.Matches);
             if (index < 0)
             {
-                return false;
+                continue; // Terminated, continued as new, or completed by another engine after a lease takeover.
             }
 
             record.Activities.RemoveAt(index);
@@ -791,11 +864,36 @@ public sealed class DurableEngine : IAsyncDisposable
                 record.Inbox.Add(completion);
             }
 
-            return true;
-        }, token);
-        if (updated is not null)
+            changed = true;
+        }
+
+        return changed;
+    }
+
+    /// <summary>Forgets buffered results once committed (or found obsolete) and frees their activity keys.</summary>
+    private void ReleaseCompletions(string instanceId, List<BufferedCompletion> completions)
+    {
+        if (completions.Count == 0 || !_completions.TryGetValue(instanceId, out var buffer))
         {
-            Signal(item.InstanceId);
+            return;
+        }
+
+        lock (buffer)
+        {
+            foreach (var c in completions)
+            {
+                buffer.Remove(c);
+            }
+
+            if (buffer.Count == 0)
+            {
+                _completions.TryRemove(new KeyValuePair<string, List<BufferedCompletion>>(instanceId, buffer));
+            }
+        }
+
+        foreach (var c in completions)
+        {
+            _localActivities.TryRemove(c.Item.Key, out _);
         }
     }
 
@@ -909,7 +1007,9 @@ public sealed class DurableEngine : IAsyncDisposable
         return options;
     }
 
-    private sealed record ActivityWorkItem(string InstanceId, string ExecutionId, int TaskId)
+    private sealed record BufferedCompletion(ActivityWorkItem Item, HistoryEvent Completion);
+
+    private sealed record ActivityWorkItem(string InstanceId, string ExecutionId, int TaskId, PendingActivity? Preclaimed = null)
     {
         public string Key => $"{InstanceId}|{ExecutionId}|{TaskId.ToString(CultureInfo.InvariantCulture)}";
 

@@ -21,6 +21,10 @@ internal sealed class PendingActivity
 
     /// <summary>How many times it was claimed (1 = first run).</summary>
     public int Claims { get; set; }
+
+    /// <summary>Set only on the in-memory copy that scheduled it (never stored): this engine claimed it in that commit.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsNew { get; init; }
 }
 
 /// <summary>A durable timer that has not fired yet.</summary>
