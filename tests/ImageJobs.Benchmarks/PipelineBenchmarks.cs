@@ -100,7 +100,21 @@ internal static class PipelineBenchmarks
             }
         }
 
-        var results = await Task.WhenAll(ids.Select(async j => (j.Model, Result: (await client.WaitForInstanceCompletionAsync(j.Id, getInputsAndOutputs: true)).ReadOutputAs<JobResult>()!)));
+        var done = 0;
+        var waits = Task.WhenAll(ids.Select(async j =>
+        {
+            var instance = await client.WaitForInstanceCompletionAsync(j.Id, getInputsAndOutputs: true);
+            Interlocked.Increment(ref done);
+            return (j.Model, Result: instance.ReadOutputAs<JobResult>() ?? throw new InvalidOperationException($"{j.Id} ended {instance.RuntimeStatus}: {instance.FailureDetails?.ErrorMessage}"));
+        }));
+        while (await Task.WhenAny(waits, Task.Delay(5000)) != waits)
+        {
+            var s = rig.Emulator.Stats.Snapshot();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {clock.Elapsed.TotalSeconds,6:F1}s  done {done}/{ids.Count}  accepted {s.Accepted}  queries {s.Queries}  throttled {s.Throttled}"));
+        }
+
+        var results = await waits;
         var makespan = clock.Elapsed.TotalSeconds;
         var stats = rig.Emulator.Stats.Snapshot();
 

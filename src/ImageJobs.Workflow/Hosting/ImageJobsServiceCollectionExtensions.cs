@@ -58,6 +58,7 @@ public static class ImageJobsServiceCollectionExtensions
         services.TryAddSingleton<JobStateStore>();
         services.TryAddSingleton<DurationLearning>();
         services.TryAddSingleton<ActivePollers>();
+        services.TryAddSingleton<ProviderPacing>();
         services.TryAddSingleton<InputResolver>();
         services.TryAddTransient(sp => new SendWebhookActivity(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(SendWebhookActivity.HttpClientName),

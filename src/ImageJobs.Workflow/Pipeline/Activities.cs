@@ -22,7 +22,7 @@ namespace ImageJobs.Workflow.Pipeline;
 /// (the orchestration retries throttling and 5xx on durable timers); only storage or network failures throw.
 /// </summary>
 public sealed partial class SubmitTaskActivity(
-    DashScopeClient client, JobStateStore state, InputResolver inputs, DurationLearning durations, TimeProvider time, ILogger<SubmitTaskActivity> logger)
+    DashScopeClient client, JobStateStore state, InputResolver inputs, DurationLearning durations, ProviderPacing pacing, TimeProvider time, ILogger<SubmitTaskActivity> logger)
     : IActivity<ImageJob, SubmitOutcome>
 {
     /// <summary>The activity name.</summary>
@@ -60,7 +60,10 @@ public sealed partial class SubmitTaskActivity(
         DashScopeTaskSubmission submission;
         try
         {
-            submission = await client.SubmitAsync(request, cancellationToken);
+            using (await pacing.SubmitAsync(input.Model, cancellationToken))
+            {
+                submission = await client.SubmitAsync(request, cancellationToken);
+            }
         }
         catch (DashScopeValidationException ex)
         {
@@ -94,7 +97,7 @@ public sealed partial class SubmitTaskActivity(
 }
 
 /// <summary>Queries a task's status; learns the model's running time when it ends.</summary>
-public sealed class GetTaskActivity(DashScopeClient client, DurationLearning durations, ActivePollers pollers) : IActivity<TaskQuery, TaskSnapshot>
+public sealed class GetTaskActivity(DashScopeClient client, DurationLearning durations, ActivePollers pollers, ProviderPacing pacing) : IActivity<TaskQuery, TaskSnapshot>
 {
     /// <summary>The activity name.</summary>
     public const string Name = "GetTask";
@@ -104,7 +107,12 @@ public sealed class GetTaskActivity(DashScopeClient client, DurationLearning dur
     {
         ArgumentNullException.ThrowIfNull(input);
         var active = pollers.Touch(input.JobId);
-        var task = await client.GetTaskAsync(input.TaskId, cancellationToken);
+        DashScopeTask task;
+        using (await pacing.QueryAsync(cancellationToken))
+        {
+            task = await client.GetTaskAsync(input.TaskId, cancellationToken);
+        }
+
         var status = task.Status.ToString();
         if (status is "SUCCEEDED" or "FAILED" or "CANCELED" or "UNKNOWN")
         {
