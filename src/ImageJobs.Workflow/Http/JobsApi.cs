@@ -46,7 +46,7 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
         JsonNode? body;
         try
         {
-            body = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            body = await JsonNode.ParseAsync(request.Body, documentOptions: ImageJobParser.DocumentOptions, cancellationToken: cancellationToken);
         }
         catch (JsonException ex)
         {
@@ -168,7 +168,7 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
         {
             try
             {
-                payload = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken);
+                payload = await JsonNode.ParseAsync(request.Body, documentOptions: ImageJobParser.DocumentOptions, cancellationToken: cancellationToken);
             }
             catch (JsonException ex)
             {

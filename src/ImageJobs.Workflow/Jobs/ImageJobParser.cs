@@ -33,6 +33,12 @@ public static partial class ImageJobParser
     /// <summary>The prefix of image references into the app's own storage: <c>blob:{container}/{name}</c>.</summary>
     public const string BlobScheme = "blob:";
 
+    /// <summary>
+    /// How job JSON is read at every edge (HTTP, queue, upload metadata): a property named twice is a syntax error, so
+    /// it is refused as invalid JSON instead of failing later, when the object is enumerated.
+    /// </summary>
+    public static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false };
+
     private static readonly string[] s_topLevel = ["jobId", "model", "input", "parameters", "output", "notify", "timeout"];
 
     /// <summary>Parses and validates a job.</summary>

@@ -131,7 +131,7 @@ public sealed class JobIntake(IOrchestrationClient client, OutboundUrlGuard guar
 
         try
         {
-            return JsonNode.Parse(trimmed);
+            return JsonNode.Parse(trimmed, documentOptions: ImageJobParser.DocumentOptions);
         }
         catch (JsonException ex)
         {
@@ -166,7 +166,8 @@ public sealed class JobIntake(IOrchestrationClient client, OutboundUrlGuard guar
         JsonNode? parameters;
         try
         {
-            parameters = JsonNode.Parse(meta.TryGetValue("parameters", out var json) ? Uri.UnescapeDataString(json) : defaults.DefaultParameters);
+            parameters = JsonNode.Parse(meta.TryGetValue("parameters", out var json) ? Uri.UnescapeDataString(json) : defaults.DefaultParameters,
+                documentOptions: ImageJobParser.DocumentOptions);
         }
         catch (JsonException ex)
         {
