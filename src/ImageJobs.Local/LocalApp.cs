@@ -50,6 +50,12 @@ public static class LocalApp
     /// <summary>The setting that overrides host.json's task hub name, as in Azure Functions.</summary>
     public const string HubNameSetting = "AzureFunctionsJobHost:extensions:durableTask:hubName";
 
+    /// <summary>
+    /// The setting that overrides how long a claimed activity belongs to a host before another may run it again (the
+    /// embedded engine's activity lease), named after Durable's <c>storageProvider.workItemQueueVisibilityTimeout</c>.
+    /// </summary>
+    public const string WorkItemVisibilitySetting = "AzureFunctionsJobHost:extensions:durableTask:storageProvider:workItemQueueVisibilityTimeout";
+
     /// <summary>Builds the app (not started). Dispose the returned environment after the app.</summary>
     public static async Task<(WebApplication App, LocalEnvironment Environment)> BuildAsync(LocalAppOptions options, CancellationToken cancellationToken = default)
     {
@@ -101,6 +107,12 @@ public static class LocalApp
         if (configuration[HubNameSetting] is { Length: > 0 } hubName)
         {
             engineOptions.HubName = hubName;
+        }
+
+        // Durable's closest knob to the engine's activity lease: how long a work item stays invisible to other workers.
+        if (configuration[WorkItemVisibilitySetting] is { Length: > 0 } visibility)
+        {
+            engineOptions.ActivityLeaseDuration = TimeSpan.Parse(visibility, System.Globalization.CultureInfo.InvariantCulture);
         }
 
         services.AddDurableEngine(engine =>

@@ -1,0 +1,143 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using ImageJobs.DashScope.Emulator;
+using ImageJobs.Local.Tests.Infrastructure;
+using ImageJobs.Testing;
+
+namespace ImageJobs.Local.Tests;
+
+/// <summary>
+/// <c>serve</c> as a real process, SIGKILLed with 50 jobs in flight and started again: every job completes, the
+/// provider saw 50 paid submissions, and every image blob was written once. The emulator is its own process too, so its
+/// counters outlive the crash.
+/// </summary>
+public sealed class CrashTests(AzuriteFixture azurite, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<AzuriteFixture>
+{
+    private const int Jobs = 50;
+    private const string FunctionKey = "crash-test-key";
+    private static readonly string[] Models = ["qwen-image", "qwen-image-plus", "wanx-v1"];
+
+    [Fact]
+    public async Task Serve_KilledWithJobsInFlight_RestartsAndCompletesEveryJobPayingOnce()
+    {
+        var apiKey = "sk-crash-" + Guid.NewGuid().ToString("N");
+        var emulatorPort = FreePort.Next();
+        var emulatorUrl = $"http://127.0.0.1:{emulatorPort}";
+        using var emulator = ChildProcess.Start(ChildProcess.BuiltDll("ImageJobs.DashScope.Emulator"),
+            ["--urls", emulatorUrl, "--api-key", apiKey, "--time-scale", "0.25", "--seed", "5", "--limit-scale", "50"],
+            new Dictionary<string, string>());
+        using var plain = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        await emulator.WaitUntilReadyAsync(plain, emulatorUrl + "/emulator/stats");
+
+        var environment = new Dictionary<string, string>
+        {
+            ["AzureWebJobsStorage"] = azurite.ConnectionString,
+            ["DashScope__Endpoint"] = emulatorUrl + "/api/v1/",
+            ["DashScope__ApiKey"] = apiKey,
+            ["ImageJobs__ResultHosts__0"] = $"127.0.0.1:{emulatorPort}",
+            ["ImageJobs__Outbound__AllowedHosts__0"] = $"127.0.0.1:{emulatorPort}",
+            ["ImageJobs__ExpectedDurationScale"] = "0.25",
+            ["IMAGEJOBS_FUNCTION_KEY"] = FunctionKey,
+            ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = "Crash" + Guid.NewGuid().ToString("N")[..12],
+            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__workItemQueueVisibilityTimeout"] = "00:00:08",
+            ["AzureFunctionsJobHost__extensions__queues__maxPollingInterval"] = "00:00:01",
+        };
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Add("x-functions-key", FunctionKey);
+
+        // First life: start every job, then SIGKILL once some are paid for and none can have finished everything.
+        var servePort = FreePort.Next();
+        var serve = StartServe(servePort, environment);
+        await serve.WaitUntilReadyAsync(http, $"http://127.0.0.1:{servePort}/api/jobs?top=1");
+        var ids = Enumerable.Range(0, Jobs).Select(i => $"crash-{i:D2}-{Guid.NewGuid():N}").ToList();
+        await Task.WhenAll(ids.Select(async (id, i) =>
+        {
+            var job = new JsonObject
+            {
+                ["jobId"] = id,
+                ["model"] = Models[i % Models.Length],
+                ["input"] = new JsonObject { ["prompt"] = $"picture {i}" },
+                ["parameters"] = Models[i % Models.Length] == "wanx-v1" ? new JsonObject { ["n"] = 1 } : new JsonObject(),
+            };
+            using var response = await http.PostAsync(new Uri($"http://127.0.0.1:{servePort}/api/jobs"), JsonContent.Create(job));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }));
+        await Eventually.GetAsync(async () => (await StatsAsync(plain, emulatorUrl))["accepted"]!.GetValue<int>() >= Jobs / 3 ? "" : null,
+            "a third of the jobs to be submitted before the crash");
+        var beforeKill = await StatsAsync(plain, emulatorUrl);
+        serve.Kill();
+        var firstLife = serve.Output;
+        serve.Dispose();
+        var completedBeforeKill = await CountCompletedAsync(azurite, ids);
+        output.WriteLine($"Killed with {beforeKill["accepted"]} submissions accepted and {completedBeforeKill} jobs complete.");
+        Assert.True(completedBeforeKill < Jobs, "Every job finished before the crash; the test proves nothing.");
+
+        // Second life: the same settings on a new port; the engine recovers every unfinished job.
+        servePort = FreePort.Next();
+        using var restarted = StartServe(servePort, environment);
+        await restarted.WaitUntilReadyAsync(http, $"http://127.0.0.1:{servePort}/api/jobs?top=1");
+        foreach (var id in ids)
+        {
+            var status = await Eventually.GetAsync(async () =>
+            {
+                using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{servePort}/api/jobs/{id}"));
+                return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<JsonObject>() : null;
+            }, $"job {id} to complete after the restart (accepted before the kill: {beforeKill["accepted"]})", TimeSpan.FromMinutes(2));
+            Assert.Equal("Completed", status!["runtimeStatus"]!.GetValue<string>());
+            Assert.Equal("Succeeded", status["output"]!["status"]!.GetValue<string>());
+        }
+
+        var stats = await StatsAsync(plain, emulatorUrl);
+        output.WriteLine($"After the restart: {stats.ToJsonString()}");
+        output.WriteLine(restarted.Output);
+        Assert.Equal(Jobs, stats["accepted"]!.GetValue<int>());
+
+        // Every image blob was written once: one committed block list (commits are create-only) and no blocks staged
+        // after it by a second copy. (CreatedOn == LastModified does not work on Azurite: staging creates the blob.)
+        var results = new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("results");
+        var images = 0;
+        await foreach (var blob in results.GetBlobsAsync(prefix: "crash-"))
+        {
+            if (blob.Name.EndsWith(".png", StringComparison.Ordinal))
+            {
+                images++;
+                var blocks = (await results.GetBlockBlobClient(blob.Name).GetBlockListAsync(BlockListTypes.All)).Value;
+                Assert.True(blocks.CommittedBlocks.Any() && !blocks.UncommittedBlocks.Any(),
+                    $"{blob.Name}: {blocks.CommittedBlocks.Count()} committed and {blocks.UncommittedBlocks.Count()} uncommitted blocks.");
+                Assert.True(blob.Properties.CreatedOn <= blob.Properties.LastModified);
+            }
+        }
+
+        Assert.Equal(Jobs, images);
+        Assert.DoesNotContain(apiKey, firstLife + restarted.Output + emulator.Output, StringComparison.Ordinal);
+    }
+
+    private static ChildProcess StartServe(int port, Dictionary<string, string> environment) =>
+        ChildProcess.Start(ChildProcess.BuiltDll("ImageJobs.Local"),
+            ["serve", "--urls", $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", "--root", RepoPaths.Root], environment);
+
+    private static async Task<JsonObject> StatsAsync(HttpClient http, string emulatorUrl) =>
+        (await http.GetFromJsonAsync<JsonObject>(new Uri(emulatorUrl + "/emulator/stats")))!;
+
+    private static async Task<int> CountCompletedAsync(AzuriteFixture azurite, IEnumerable<string> ids)
+    {
+        var results = new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("results");
+        if (!(await results.ExistsAsync()).Value)
+        {
+            return 0;
+        }
+
+        var count = 0;
+        foreach (var id in ids)
+        {
+            count += (await results.GetBlobClient($"{id}/manifest.json").ExistsAsync()).Value ? 1 : 0;
+        }
+
+        return count;
+    }
+}
