@@ -49,6 +49,7 @@ public sealed class DurableEngine : IAsyncDisposable
     private readonly ConcurrentDictionary<string, byte> _localActivities = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, List<BufferedCompletion>> _completions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _changeSignals = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTime> _armedWakeUps = new(StringComparer.Ordinal);
     private readonly List<Task> _loops = [];
     private int _started;
     private int _disposed;
@@ -573,6 +574,15 @@ public sealed class DurableEngine : IAsyncDisposable
     private async Task AfterCommitAsync(InstanceRecord record, CancellationToken token)
     {
         var instanceId = record.InstanceId;
+        if (!record.Status.IsTerminal() && record.NextWakeUp is { } wakeUp)
+        {
+            _armedWakeUps[instanceId] = wakeUp;
+        }
+        else
+        {
+            _armedWakeUps.TryRemove(instanceId, out _);
+        }
+
         if (!record.Status.IsTerminal())
         {
             foreach (var timer in record.Timers)
@@ -951,9 +961,18 @@ public sealed class DurableEngine : IAsyncDisposable
                 continue;
             }
 
-            if (!full && !index.HasWork && (index.NextWakeUp is null || index.NextWakeUp > horizon))
+            if (!full)
             {
-                continue;
+                if (_instanceStates.ContainsKey(index.InstanceId))
+                {
+                    continue; // Already queued or running here.
+                }
+
+                if (!index.HasWork && (index.NextWakeUp is null || index.NextWakeUp > horizon
+                    || (_armedWakeUps.TryGetValue(index.InstanceId, out var armed) && armed <= index.NextWakeUp)))
+                {
+                    continue; // Nothing to do soon, or its next timer is already in this engine's timer queue.
+                }
             }
 
             count++;
