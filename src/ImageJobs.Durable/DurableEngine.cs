@@ -50,6 +50,7 @@ public sealed class DurableEngine : IAsyncDisposable
     private readonly ConcurrentDictionary<string, List<BufferedCompletion>> _completions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _changeSignals = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTime> _armedWakeUps = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StoredDocument> _documents = new(StringComparer.Ordinal);
     private readonly List<Task> _loops = [];
     private int _started;
     private int _disposed;
@@ -266,8 +267,10 @@ public sealed class DurableEngine : IAsyncDisposable
                 return null;
             }
 
-            if (await _store.TryUpdateAsync(record.ToIndex(), Serialize(record), document.ETag, cancellationToken) is not null)
+            var content = Serialize(record);
+            if (await _store.TryUpdateAsync(record.ToIndex(), content, document.ETag, cancellationToken) is { } etag)
             {
+                Remember(record, content, etag);
                 NotifyChanged(instanceId);
                 return record;
             }
@@ -298,12 +301,37 @@ public sealed class DurableEngine : IAsyncDisposable
 
     // ---------------------------------------------------------------- episodes
 
+    /// <summary>
+    /// Keeps the last version this engine wrote or read of a running instance, so that an episode it triggers itself
+    /// (timer, activity result) costs one conditional write instead of a read and a write. The ETag check makes a stale
+    /// copy harmless: the write fails and the episode re-reads.
+    /// </summary>
+    private void Remember(InstanceRecord record, BinaryData content, string etag)
+    {
+        if (record.Status.IsTerminal())
+        {
+            _documents.TryRemove(record.InstanceId, out _);
+        }
+        else
+        {
+            _documents[record.InstanceId] = new StoredDocument(content, etag);
+        }
+    }
+
     private async Task ProcessInstanceAsync(string instanceId, CancellationToken token)
     {
+        var mayUseCopy = true;
         while (true)
         {
             token.ThrowIfCancellationRequested();
-            var document = await _store.ReadAsync(instanceId, token);
+            StoredDocument? document = null;
+            var fromCopy = mayUseCopy && _documents.TryGetValue(instanceId, out document);
+            if (!fromCopy)
+            {
+                document = await _store.ReadAsync(instanceId, token);
+            }
+
+            mayUseCopy = false;
             if (document is null)
             {
                 ReleaseCompletions(instanceId, SnapshotCompletions(instanceId));
@@ -328,17 +356,25 @@ public sealed class DurableEngine : IAsyncDisposable
 
             if (!changed)
             {
+                if (fromCopy)
+                {
+                    continue; // "Nothing to do" must come from the store, not from a possibly stale copy.
+                }
+
                 ReleaseCompletions(instanceId, completions);
                 await AfterCommitAsync(record, token);
                 return;
             }
 
-            if (await _store.TryUpdateAsync(record.ToIndex(), Serialize(record), document.ETag, token) is null)
+            var content = Serialize(record);
+            if (await _store.TryUpdateAsync(record.ToIndex(), content, document.ETag, token) is not { } etag)
             {
+                _documents.TryRemove(instanceId, out _);
                 EngineLog.Conflict(_logger, instanceId);
                 continue;
             }
 
+            Remember(record, content, etag);
             ReleaseCompletions(instanceId, completions);
             NotifyChanged(instanceId);
             if (record.Status.IsTerminal())
