@@ -67,6 +67,24 @@ public sealed class SsrfTests(SsrfTests.Fixture fixture) : IClassFixture<SsrfTes
         await Eventually.GetAsync(() => fixture.Webhooks.Deliveries.FirstOrDefault(d => d.Id?.StartsWith(id, StringComparison.Ordinal) == true), "the allow-listed webhook");
     }
 
+    [Theory]
+    [InlineData("http://169.254.169.254/latest/meta-data/")]
+    [InlineData("http://10.0.0.1/hook")]
+    public async Task Webhook_RedirectToInternalAddress_IsNotFollowedAndTheJobStillSucceeds(string target)
+    {
+        var redirect = new Uri(fixture.Webhooks.Url, "/redirect?to=" + Uri.EscapeDataString(target));
+        var job = Job("wanx-v1", new JsonObject { ["prompt"] = "a cat" });
+        job["notify"] = new JsonObject { ["webhookUrl"] = redirect.AbsoluteUri };
+        var id = await fixture.App.StartJobAsync(job);
+
+        var result = await fixture.App.WaitForJobAsync(id);
+
+        Assert.Equal(Workflow.Pipeline.JobStatus.Succeeded, result.Status);
+        var attempts = fixture.Webhooks.Deliveries.Count(d => d.Id?.StartsWith(id, StringComparison.Ordinal) == true);
+        Assert.Equal(1, attempts); // a refused hop is not retried
+        Assert.Contains(fixture.App.Logs.Entries, e => e.Contains(id, StringComparison.Ordinal) && e.Contains("refused", StringComparison.OrdinalIgnoreCase));
+    }
+
     [Fact]
     public async Task Webhook_MetadataEndpoint_IsRefusedEvenWhenPrivateNetworksAreAllowed()
     {

@@ -19,7 +19,11 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
 
     private static readonly ActivityRetryPolicy StorageRetry = new(5, TimeSpan.FromSeconds(1), 2, TimeSpan.FromSeconds(30));
     private static readonly ActivityRetryPolicy QueryRetry = new(8, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(1));
-    private static readonly ActivityRetryPolicy DeliveryRetry = new(6, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(2));
+    private static readonly ActivityRetryPolicy DeliveryRetry = new(6, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(2))
+    {
+        // A URL the outbound guard refuses (e.g. a webhook redirecting to a private address) stays refused.
+        HandleFailure = failure => !failure.IsCausedBy<Outbound.OutboundUrlRefusedException>(),
+    };
 
     /// <summary>The external event that asks a job to stop (raised by <c>POST /api/jobs/{id}/cancel</c>).</summary>
     public const string CancelEventName = "CancelJob";
@@ -224,13 +228,22 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
             await context.CallActivityAsync(WriteManifestActivity.Name, delivery, StorageRetry);
         }
 
-        var sends = new List<Task> { context.CallActivityAsync(SendCompletionQueueMessageActivity.Name, delivery, DeliveryRetry) };
-        if (job.Notify.WebhookUrl is not null)
+        var queued = context.CallActivityAsync(SendCompletionQueueMessageActivity.Name, delivery, DeliveryRetry);
+        var webhook = job.Notify.WebhookUrl is null ? null : context.CallActivityAsync(SendWebhookActivity.Name, delivery, DeliveryRetry);
+        await queued;
+        if (webhook is not null)
         {
-            sends.Add(context.CallActivityAsync(SendWebhookActivity.Name, delivery, DeliveryRetry));
+            try
+            {
+                await webhook;
+            }
+            catch (OrchestrationTaskFailedException ex)
+            {
+                // The receiver's failure does not undo the job: its images are stored and the other channels fire.
+                LogWebhookFailed(context.CreateReplaySafeLogger<ImageJobOrchestration>(), job.JobId, ex.FailureDetails.ToString());
+            }
         }
 
-        await Task.WhenAll(sends);
         if (job.Notify.InstanceId is { } target)
         {
             context.SendEvent(target, job.Notify.EventName ?? ImageJobParser.DefaultEventName, evt);
@@ -251,6 +264,9 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Job {JobId} has provider task {TaskId} (reused: {Reused}).")]
     private static partial void LogSubmitted(ILogger logger, string jobId, string taskId, bool reused);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Job {JobId} could not deliver its webhook: {Failure}")]
+    private static partial void LogWebhookFailed(ILogger logger, string jobId, string failure);
 }
 
 /// <summary>The CloudEvent <c>type</c>s ImageJobs sends.</summary>

@@ -37,6 +37,16 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 request.Headers["webhook-signature"].FirstOrDefault(), request.ContentType, buffer.ToArray()));
             return Results.NoContent();
         });
+        app.MapPost("/redirect", (HttpRequest request) =>
+        {
+            receiver._deliveries.Enqueue(new WebhookDelivery(request.Headers["webhook-id"].FirstOrDefault(), null, null, "redirected", []));
+            return Results.Redirect(request.Query["to"].ToString(), permanent: false, preserveMethod: true);
+        });
+        app.MapPost("/fail", (HttpRequest request) =>
+        {
+            receiver._deliveries.Enqueue(new WebhookDelivery(request.Headers["webhook-id"].FirstOrDefault(), null, null, "failed", []));
+            return Results.StatusCode(503);
+        });
         await app.StartAsync();
         receiver.Url = new Uri(app.Urls.First().TrimEnd('/') + "/hook");
         return receiver;

@@ -1,0 +1,172 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using ImageJobs.DashScope.Emulator;
+using ImageJobs.Local.Tests.Infrastructure;
+using ImageJobs.Workflow.Pipeline;
+
+namespace ImageJobs.Local.Tests;
+
+/// <summary>The rest of the jobs API over real HTTP: status while running, cancel, events, list filters, purge, custom completion queue.</summary>
+public sealed class JobsApiTests(JobsApiTests.Fixture fixture) : IClassFixture<JobsApiTests.Fixture>
+{
+    public sealed class Fixture : AppFixture
+    {
+        // Slow enough that a wanx-v1 task (one at a time) stays PENDING behind another for seconds.
+        protected override DashScopeEmulatorOptions EmulatorOptions => new() { TimeScale = 0.1 };
+    }
+
+    private static JsonObject Job(string model = "qwen-image", string prompt = "a cat") => new()
+    {
+        ["jobId"] = $"api-{Guid.NewGuid():N}",
+        ["model"] = model,
+        ["input"] = new JsonObject { ["prompt"] = prompt },
+    };
+
+    [Fact]
+    public async Task Status_WhileRunning_Is202WithLocation_ThenCompletedIs200()
+    {
+        var app = fixture.App;
+        var id = await app.StartJobAsync(Job());
+        using (var running = await app.Http.GetAsync($"api/jobs/{id}"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, running.StatusCode);
+            Assert.EndsWith($"/api/jobs/{id}", running.Headers.Location?.AbsoluteUri, StringComparison.Ordinal);
+        }
+
+        await app.WaitForJobAsync(id);
+        using var done = await app.Http.GetAsync($"api/jobs/{id}");
+        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+    }
+
+    [Fact]
+    public async Task Cancel_WhilePending_CancelsAtProviderAndEndsCanceled()
+    {
+        var app = fixture.App;
+        var before = app.Emulator.Stats.Snapshot();
+        var blocker = await app.StartJobAsync(Job("wanx-v1"));
+        await Eventually.GetAsync(() => app.Emulator.Stats.Snapshot().Accepted > before.Accepted ? "" : null, "the blocking job to be submitted");
+        var id = await app.StartJobAsync(Job("wanx-v1"));
+        await Eventually.GetAsync(() => app.Emulator.Stats.Snapshot().Accepted > before.Accepted + 1 ? "" : null, "the queued job to be submitted");
+
+        using (var cancel = await app.Http.PostAsync($"api/jobs/{id}/cancel", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        }
+
+        var result = await app.WaitForJobAsync(id);
+        Assert.Equal(JobStatus.Canceled, result.Status);
+        Assert.Equal("Canceled", result.Error?.Code);
+        Assert.Equal(before.Canceled + 1, app.Emulator.Stats.Snapshot().Canceled);
+        using var again = await app.Http.PostAsync($"api/jobs/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal(JobStatus.Succeeded, (await app.WaitForJobAsync(blocker)).Status);
+    }
+
+    [Fact]
+    public async Task UnknownJob_Is404ProblemOnEveryRoute()
+    {
+        var http = fixture.App.Http;
+        foreach (var response in new[]
+        {
+            await http.GetAsync("api/jobs/no-such-job"),
+            await http.PostAsync("api/jobs/no-such-job/cancel", null),
+            await http.PostAsync("api/jobs/no-such-job/events/Go", new StringContent("{}", Encoding.UTF8, "application/json")),
+            await http.DeleteAsync("api/jobs/no-such-job"),
+        })
+        {
+            using (response)
+            {
+                Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("status=Bogus", "status")]
+    [InlineData("top=0", "top")]
+    [InlineData("top=abc", "top")]
+    [InlineData("top=5000", "top")]
+    [InlineData("from=yesterday", "from")]
+    [InlineData("to=2026-13-45", "to")]
+    public async Task List_BadQuery_Is400NamingTheParameter(string query, string field)
+    {
+        using var response = await fixture.App.Http.GetAsync($"api/jobs?{query}");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, body);
+        Assert.True(JsonNode.Parse(body)!["errors"]!.AsObject().ContainsKey(field), body);
+    }
+
+    [Fact]
+    public async Task List_ByStatus_FindsCompletedJob()
+    {
+        var app = fixture.App;
+        var id = await app.StartJobAsync(Job());
+        await app.WaitForJobAsync(id);
+        var list = JsonNode.Parse(await app.Http.GetStringAsync("api/jobs?status=Completed&top=1000"))!;
+        Assert.Contains(list["jobs"]!.AsArray(), j => j!["instanceId"]!.GetValue<string>() == id);
+        var running = JsonNode.Parse(await app.Http.GetStringAsync("api/jobs?status=Running&top=1000"))!;
+        Assert.DoesNotContain(running["jobs"]!.AsArray(), j => j!["instanceId"]!.GetValue<string>() == id);
+    }
+
+    [Fact]
+    public async Task Events_BadPayload_Is400_AndFinishedJob_Is409()
+    {
+        var app = fixture.App;
+        var id = await app.StartJobAsync(Job());
+        using (var bad = await app.Http.PostAsync($"api/jobs/{id}/events/Nudge", new StringContent("{nope", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        }
+
+        using (var duplicate = await app.Http.PostAsync($"api/jobs/{id}/events/Nudge", new StringContent("{\"a\":1,\"a\":2}", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, duplicate.StatusCode);
+        }
+
+        await app.WaitForJobAsync(id);
+        using var late = await app.Http.PostAsync($"api/jobs/{id}/events/Nudge", new StringContent("{}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+    }
+
+    [Fact]
+    public async Task Purge_WithDeleteResults_RemovesHistoryAndImages()
+    {
+        var app = fixture.App;
+        var job = Job();
+        job["output"] = new JsonObject { ["container"] = "purge-results", ["prefix"] = "team-a/" };
+        var id = await app.StartJobAsync(job);
+        var result = await app.WaitForJobAsync(id);
+        var image = Assert.Single(result.Images);
+        Assert.Equal($"team-a/{id}/0.png", image.BlobName);
+        var container = app.Blobs.GetBlobContainerClient("purge-results");
+        Assert.True((await container.GetBlobClient(image.BlobName).ExistsAsync()).Value);
+
+        using var purge = await app.Http.DeleteAsync($"api/jobs/{id}?deleteResults=true");
+        var body = JsonNode.Parse(await purge.Content.ReadAsStringAsync())!;
+        Assert.Equal(HttpStatusCode.OK, purge.StatusCode);
+        Assert.Equal(1, body["instancesDeleted"]!.GetValue<int>());
+        Assert.Equal(2, body["blobsDeleted"]!.GetValue<int>()); // the image and the manifest
+        Assert.False((await container.GetBlobClient(image.BlobName).ExistsAsync()).Value);
+        Assert.Null(await app.Client.GetInstanceAsync(id));
+        using var gone = await app.Http.GetAsync($"api/jobs/{id}");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    [Fact]
+    public async Task CustomCompletionQueue_ReceivesTheEventInsteadOfTheDefault()
+    {
+        var app = fixture.App;
+        var job = Job();
+        job["notify"] = new JsonObject { ["queue"] = "team-a-done" };
+        var id = await app.StartJobAsync(job);
+        await app.WaitForJobAsync(id);
+
+        var reader = new CompletionQueueReader(app.Queues.GetQueueClient("team-a-done"));
+        var evt = await reader.WaitForAsync(id);
+        Assert.Equal(CompletionEventTypes.Completed, evt["type"]!.GetValue<string>());
+        await fixture.Completions.DrainAsync();
+        Assert.Empty(fixture.Completions.For(id));
+    }
+}
