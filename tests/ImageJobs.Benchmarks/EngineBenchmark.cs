@@ -22,8 +22,9 @@ internal static class EngineBenchmark
         var storeKind = args.Get("store", "memory");
         var scale = args.GetInt("scale", 10_000);
         var timerSeconds = args.GetInt("timer-seconds", 60);
-        var orchestrators = args.GetInt("orchestrators", 8);
-        var activities = args.GetInt("activities", 32);
+        // Blob episodes wait on I/O, so more of them run at once than in memory.
+        var orchestrators = args.GetInt("orchestrators", storeKind == "blob" ? 32 : 8);
+        var activities = args.GetInt("activities", storeKind == "blob" ? 64 : 32);
         var workers = Math.Max(1, scale / 10);
 
         // Progress is measured by listing the hub; on blobs a listing of thousands of instances is itself heavy for Azurite.

@@ -15,6 +15,7 @@ namespace ImageJobs.Durable.Storage;
 /// </summary>
 public sealed class BlobDurableStore : IDurableStore
 {
+    private const int ListPageSize = 1000;
     private readonly BlobContainerClient _container;
 
     /// <summary>Creates the store for a task hub.</summary>
@@ -109,7 +110,10 @@ public sealed class BlobDurableStore : IDurableStore
     public async IAsyncEnumerable<InstanceIndex> ListAsync(
         string? instanceIdPrefix, string? startAfter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var item in _container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, instanceIdPrefix, cancellationToken))
+        // Pages of 1000 rather than 5000: a listing is a long request for the storage service, and smaller pages keep
+        // it from stalling the engine's other requests (noticeable on Azurite).
+        await foreach (var item in _container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, instanceIdPrefix, cancellationToken)
+            .AsPages(default, ListPageSize).SelectMany(page => page.Values.ToAsyncEnumerable()))
         {
             if (startAfter is not null && string.CompareOrdinal(item.Name, startAfter) <= 0)
             {
