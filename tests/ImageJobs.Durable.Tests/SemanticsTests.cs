@@ -257,20 +257,55 @@ public sealed class SemanticsTests : EngineTestBase
     }
 
     [Fact]
-    public void FromHostJson_RepositoryHostJson_ReadsHubConcurrencyPollingAndDevelopmentStorage()
+    public void FromHostJson_DurableTaskSection_ReadsHubConcurrencyPollingAndDevelopmentStorage()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"host-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """
+            {
+              "version": "2.0",
+              // comments are allowed, as in real host.json files
+              "extensions": {
+                "durableTask": {
+                  "hubName": "ImageJobsHub",
+                  "maxConcurrentActivityFunctions": 12,
+                  "maxConcurrentOrchestratorFunctions": 5,
+                  "storageProvider": { "connectionName": "MyStorage", "maxQueuePollingInterval": "00:00:07" }
+                }
+              }
+            }
+            """);
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Values:MyStorage"] = "UseDevelopmentStorage=true" })
+            .Build();
+
+        try
+        {
+            var options = DurableEngineOptions.FromHostJson(path, configuration);
+
+            Assert.Equal("ImageJobsHub", options.HubName);
+            Assert.Equal(12, options.MaxConcurrentActivityFunctions);
+            Assert.Equal(5, options.MaxConcurrentOrchestratorFunctions);
+            Assert.Equal(TimeSpan.FromSeconds(7), options.InstancePollingInterval);
+            Assert.Equal(DurableEngineOptions.DevelopmentStorageConnectionString, options.StorageConnectionString);
+            Assert.Equal("imagejobshub-instances", BlobDurableStore.ContainerName(options.HubName));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void FromHostJson_RepositoryHostJson_ReadsAValidConfiguration()
     {
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Values:AzureWebJobsStorage"] = "UseDevelopmentStorage=true" })
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true" })
             .Build();
 
         var options = DurableEngineOptions.FromHostJson(RepoPaths.Combine("host.json"), configuration);
 
-        Assert.Equal("ImageJobsHub", options.HubName);
-        Assert.Equal(10, options.MaxConcurrentActivityFunctions);
-        Assert.Equal(5, options.MaxConcurrentOrchestratorFunctions);
-        Assert.Equal(TimeSpan.FromSeconds(10), options.InstancePollingInterval);
+        options.Validate();
         Assert.Equal(DurableEngineOptions.DevelopmentStorageConnectionString, options.StorageConnectionString);
-        Assert.Equal("imagejobshub-instances", BlobDurableStore.ContainerName(options.HubName));
     }
 
     [Fact]
