@@ -131,6 +131,61 @@ public sealed class EndToEndTests(EndToEndTests.Fixture fixture) : IClassFixture
         AssertCompletedEvent(await fixture.Completions.WaitForAsync(instance.InstanceId), instance.InstanceId);
     }
 
+    [Fact]
+    public async Task Http_SeedPrefixContainerAndUnicodePrompt_LandInBlobMetadataAndManifest()
+    {
+        var app = fixture.App;
+        var jobId = $"meta-{Guid.NewGuid():N}";
+        const string Prompt = "一只猫 in a café, 100% \"quoted\" & <tagged>";
+        var job = Job(jobId, "qwen-image-plus", new JsonObject { ["prompt"] = Prompt }, new JsonObject { ["seed"] = 42 });
+        job["output"] = new JsonObject { ["container"] = "team-results", ["prefix"] = "team-a/2026/" };
+
+        var result = await app.WaitForJobAsync(await app.StartJobAsync(job));
+
+        var image = Assert.Single(result.Images);
+        Assert.Equal("team-results", image.Container);
+        Assert.Equal($"team-a/2026/{jobId}/0.png", image.BlobName);
+        var properties = (await app.Blobs.GetBlobContainerClient("team-results").GetBlobClient(image.BlobName).GetPropertiesAsync()).Value;
+        Assert.Equal("42", properties.Metadata[BlobMetadata.Seed]);
+        Assert.Equal(Prompt, BlobMetadata.DecodeText(properties.Metadata[BlobMetadata.OrigPrompt]));
+        Assert.True(properties.Metadata.ContainsKey(BlobMetadata.ActualPrompt), "qwen echoes the prompt it used.");
+        var manifest = JsonNode.Parse((await app.Blobs.GetBlobContainerClient("team-results").GetBlobClient($"team-a/2026/{jobId}/manifest.json").DownloadContentAsync()).Value.Content.ToString())!;
+        Assert.Equal(Prompt, manifest["input"]!["prompt"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Http_DataUriInput_IsSentInlineAndElidedFromTheManifest()
+    {
+        var app = fixture.App;
+        var jobId = $"datauri-{Guid.NewGuid():N}";
+        var dataUri = "data:image/png;base64," + Convert.ToBase64String(TestImages.Png(600, 800));
+        var job = Job(jobId, "wanx2.1-imageedit",
+            new JsonObject { ["function"] = "stylization_all", ["prompt"] = "ink", ["base_image_url"] = dataUri }, new JsonObject { ["n"] = 1 });
+
+        var result = await app.WaitForJobAsync(await app.StartJobAsync(job));
+
+        Assert.Equal(JobStatus.Succeeded, result.Status);
+        Assert.Equal((600, 800), (result.Images[0].Width, result.Images[0].Height));
+        var manifest = (await app.Blobs.GetBlobContainerClient("results").GetBlobClient($"{jobId}/manifest.json").DownloadContentAsync()).Value.Content.ToString();
+        Assert.DoesNotContain(dataUri[..200], manifest, StringComparison.Ordinal);
+        Assert.Contains("data:image/png;base64,", manifest, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Queue_MessageWithoutJobId_RunsUnderTheMessageId()
+    {
+        var app = fixture.App;
+        var queue = app.Queues.GetQueueClient(ImageJobsOptions.JobsQueue);
+        await queue.CreateIfNotExistsAsync();
+        var job = new JsonObject { ["model"] = "qwen-image", ["input"] = new JsonObject { ["prompt"] = "no id" } };
+        var sent = (await queue.SendMessageAsync(job.ToJsonString())).Value;
+        var jobId = ImageJobs.Workflow.Triggers.JobIntake.QueueJobId(sent.MessageId);
+
+        await Eventually.GetAsync(() => app.Client.GetInstanceAsync(jobId), $"the queue trigger to start '{jobId}'");
+        Assert.Equal(JobStatus.Succeeded, (await app.WaitForJobAsync(jobId)).Status);
+        AssertCompletedEvent(await fixture.Completions.WaitForAsync(jobId), jobId);
+    }
+
     private async Task<JsonObject> JobAsync(string jobId, string model)
     {
         string Input() => $"blob:{InputContainer}/{jobId}.png";

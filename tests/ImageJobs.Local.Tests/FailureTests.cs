@@ -44,6 +44,10 @@ public sealed class FailureTests(AzuriteFixture azurite) : IClassFixture<Azurite
         Assert.NotNull(result.TaskId);
         Assert.Empty(result.Images);
         Assert.Equal(1, app.Emulator.Stats.Snapshot().Accepted);
+        var evt = await new CompletionQueueReader(app.Queues.GetQueueClient("image-jobs-completed")).WaitForAsync(id);
+        Assert.Equal($"{id}/failed", evt["id"]!.GetValue<string>());
+        Assert.Equal(CompletionEventTypes.Failed, evt["type"]!.GetValue<string>());
+        Assert.Equal("InternalError.Timeout", evt["data"]!["error"]!["code"]!.GetValue<string>());
     }
 
     [Fact]

@@ -62,4 +62,38 @@ public sealed class IdempotencyTests(IdempotencyTests.Fixture fixture) : IClassF
         var poison = app.Queues.GetQueueClient(ImageJobsOptions.PoisonQueue);
         Assert.False((await poison.ExistsAsync()).Value && (await poison.PeekMessagesAsync(32)).Value.Length > 0, "A duplicate ended in the poison queue.");
     }
+
+    [Fact]
+    public async Task SameUploadSeenByEveryScan_OneJobOneSubmission_ReuploadIsANewJob()
+    {
+        var app = fixture.App;
+        var before = app.Emulator.Stats.Snapshot().Accepted;
+        var uploads = app.Blobs.GetBlobContainerClient(ImageJobsOptions.UploadsContainer);
+        await uploads.CreateIfNotExistsAsync();
+        var name = $"stylization_all/idem-{Guid.NewGuid():N}.png";
+        var blob = uploads.GetBlobClient(name);
+        var prompt = new Azure.Storage.Blobs.Models.BlobUploadOptions { Metadata = new Dictionary<string, string> { ["prompt"] = "ink" } };
+        await blob.UploadAsync(BinaryData.FromBytes(TestImages.Png(640, 512)), prompt);
+        var reference = $"blob:{ImageJobsOptions.UploadsContainer}/{name}";
+
+        async Task<List<ImageJobs.Workflow.Durable.OrchestrationInstance>> JobsForBlobAsync()
+        {
+            var page = await app.Client.QueryInstancesAsync(new ImageJobs.Workflow.Durable.OrchestrationInstanceQuery { InstanceIdPrefix = "upload-", PageSize = 1000, FetchInputsAndOutputs = true });
+            return [.. page.Instances.Where(i => i.SerializedInput?.Contains(reference, StringComparison.Ordinal) == true)];
+        }
+
+        var first = (await Eventually.GetAsync(async () => (await JobsForBlobAsync()) is { Count: > 0 } found ? found : null, "the upload's job")).Single();
+        Assert.Equal(JobStatus.Succeeded, (await app.WaitForJobAsync(first.InstanceId)).Status);
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // two more scans see the same blob
+        Assert.Single(await JobsForBlobAsync());
+        Assert.Equal(1, app.Emulator.Stats.Snapshot().Accepted - before);
+
+        // A new version of the blob (new ETag) is new work.
+        await blob.UploadAsync(BinaryData.FromBytes(TestImages.Png(512, 640)), prompt);
+        var both = await Eventually.GetAsync(async () => (await JobsForBlobAsync()) is { Count: 2 } found ? found : null, "a job for the re-uploaded blob");
+        var second = both.Single(i => i.InstanceId != first.InstanceId);
+        var result = await app.WaitForJobAsync(second.InstanceId);
+        Assert.Equal((512, 640), (result.Images[0].Width, result.Images[0].Height));
+        Assert.Equal(2, app.Emulator.Stats.Snapshot().Accepted - before);
+    }
 }
