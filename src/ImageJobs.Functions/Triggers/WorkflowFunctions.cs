@@ -21,8 +21,8 @@ public static class WorkflowFunctions
 
     /// <summary><see cref="SubmitTaskActivity"/>.</summary>
     [Function(SubmitTaskActivity.Name)]
-    public static Task<SubmitOutcome> SubmitTask([ActivityTrigger] ImageJob input, FunctionContext function) =>
-        Run<SubmitTaskActivity, ImageJob, SubmitOutcome>(input, function);
+    public static Task<SubmitOutcome> SubmitTask([ActivityTrigger] SubmitRequest input, FunctionContext function) =>
+        Run<SubmitTaskActivity, SubmitRequest, SubmitOutcome>(input, function);
 
     /// <summary><see cref="GetTaskActivity"/>.</summary>
     [Function(GetTaskActivity.Name)]

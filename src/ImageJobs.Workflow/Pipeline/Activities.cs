@@ -23,15 +23,19 @@ namespace ImageJobs.Workflow.Pipeline;
 /// </summary>
 public sealed partial class SubmitTaskActivity(
     DashScopeClient client, JobStateStore state, InputResolver inputs, DurationLearning durations, ProviderPacing pacing, TimeProvider time, ILogger<SubmitTaskActivity> logger)
-    : IActivity<ImageJob, SubmitOutcome>
+    : IActivity<SubmitRequest, SubmitOutcome>
 {
     /// <summary>The activity name.</summary>
     public const string Name = "SubmitTask";
 
+    /// <summary>The <see cref="JobError.Code"/> of an outcome that only says "come back at <see cref="SubmitOutcome.ReservedSlot"/>".</summary>
+    public const string PacedCode = "Paced";
+
     /// <inheritdoc />
-    public async Task<SubmitOutcome> RunAsync(ImageJob input, CancellationToken cancellationToken)
+    public async Task<SubmitOutcome> RunAsync(SubmitRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(request);
+        var input = request.Job;
         var window = await durations.GetWindowAsync(input.Model, cancellationToken);
         var (record, etag) = await state.GetSubmissionAsync(input.JobId, cancellationToken);
         if (record?.TaskId is { } existing)
@@ -44,6 +48,14 @@ public sealed partial class SubmitTaskActivity(
             LogUnconfirmedIntent(logger, input.JobId, record.Attempts);
         }
 
+        // Wait for this model's submit slot: briefly here, or on a durable timer in the orchestration.
+        var slot = pacing.ReserveSubmit(input.Model, request.ReservedSlot);
+        var wait = slot - time.GetUtcNow();
+        if (wait > ProviderPacing.MaxInlineWait)
+        {
+            return new SubmitOutcome(null, false, new JobError(PacedCode, "Waiting for a submit slot under the model's rate limit."), true, wait, window) { ReservedSlot = slot };
+        }
+
         JsonObject resolved;
         try
         {
@@ -54,16 +66,19 @@ public sealed partial class SubmitTaskActivity(
             return Failed(new JobError("InvalidInput", ex.Message), window);
         }
 
-        var request = DashScopeImageRequest.FromJson(input.Model, resolved, input.Parameters);
+        wait = slot - time.GetUtcNow();
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, time, cancellationToken);
+        }
+
+        var providerRequest = DashScopeImageRequest.FromJson(input.Model, resolved, input.Parameters);
         var intent = new SubmissionRecord(input.JobId, null, time.GetUtcNow(), null, (record?.Attempts ?? 0) + 1);
         var intentTag = await state.PutSubmissionAsync(intent, record is null ? null : etag, cancellationToken);
         DashScopeTaskSubmission submission;
         try
         {
-            using (await pacing.SubmitAsync(input.Model, cancellationToken))
-            {
-                submission = await client.SubmitAsync(request, cancellationToken);
-            }
+            submission = await client.SubmitAsync(providerRequest, cancellationToken);
         }
         catch (DashScopeValidationException ex)
         {

@@ -103,9 +103,26 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
 
     private static async Task<SubmitOutcome> SubmitAsync(IOrchestrationContext context, ImageJob job, DateTime deadline)
     {
+        DateTimeOffset? reserved = null;
         for (var attempt = 1; ; attempt++)
         {
-            var outcome = await context.CallActivityAsync<SubmitOutcome>(SubmitTaskActivity.Name, job, StorageRetry);
+            var outcome = await context.CallActivityAsync<SubmitOutcome>(SubmitTaskActivity.Name, new SubmitRequest(job, reserved), StorageRetry);
+            reserved = null;
+            if (outcome.ReservedSlot is { } slot && outcome.TaskId is null)
+            {
+                // Our turn under the model's submit rate is later: wait for it without holding anything.
+                if (slot.UtcDateTime > deadline)
+                {
+                    return outcome with { Error = new JobError("Timeout", "The job's timeout passed while it waited for a submit slot."), Retryable = false };
+                }
+
+                context.SetCustomStatus(new JobProgress("submitting", ProviderStatus: "QUEUED", NextPollAt: slot.UtcDateTime));
+                await context.CreateTimer(slot.UtcDateTime, CancellationToken.None);
+                reserved = slot;
+                attempt--;
+                continue;
+            }
+
             if (outcome.TaskId is not null || !outcome.Retryable || attempt >= MaxSubmitAttempts)
             {
                 return outcome;

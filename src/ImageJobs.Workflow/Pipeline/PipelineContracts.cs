@@ -12,7 +12,16 @@ namespace ImageJobs.Workflow.Pipeline;
 /// <param name="Retryable">True when <paramref name="Error"/> is worth retrying (throttling, 5xx).</param>
 /// <param name="RetryAfter">The provider's <c>Retry-After</c>, when it sent one.</param>
 /// <param name="Window">The expected running time to plan polls with.</param>
-public sealed record SubmitOutcome(string? TaskId, bool Reused, JobError? Error, bool Retryable, TimeSpan? RetryAfter, DurationWindow Window);
+public sealed record SubmitOutcome(string? TaskId, bool Reused, JobError? Error, bool Retryable, TimeSpan? RetryAfter, DurationWindow Window)
+{
+    /// <summary>A submit slot reserved for the job (when <see cref="Error"/> is <see cref="SubmitTaskActivity.PacedCode"/>): pass it back when it is due.</summary>
+    public DateTimeOffset? ReservedSlot { get; init; }
+}
+
+/// <summary>The input of <see cref="SubmitTaskActivity"/>.</summary>
+/// <param name="Job">The job.</param>
+/// <param name="ReservedSlot">The submit slot reserved by an earlier, paced attempt.</param>
+public sealed record SubmitRequest(ImageJob Job, DateTimeOffset? ReservedSlot = null);
 
 /// <summary>Which task to query.</summary>
 /// <param name="JobId">The job.</param>

@@ -6,44 +6,74 @@ namespace ImageJobs.Workflow.Pipeline;
 
 /// <summary>
 /// Paces this process's calls to DashScope under the documented limits, so jobs wait their turn instead of collecting
-/// 429s: submits per model (<see cref="DashScopeModelProfile.SubmitRequestsPerSecond"/>) and task queries for the
-/// whole account (<see cref="DashScopeModels.TaskQueryRequestsPerSecond"/>), each at <see cref="Headroom"/> of the
-/// limit and without bursts. Several processes (Functions scale-out) still share the account: the 429s they cause
-/// are retried as before.
+/// 429s, each at <see cref="Headroom"/> of the limit and without bursts:
+/// <list type="bullet">
+/// <item>Submits per model (<see cref="DashScopeModelProfile.SubmitRequestsPerSecond"/>) by reservation: a job gets the
+/// next free slot of its model; a slot further away than <see cref="MaxInlineWait"/> is handed back to the orchestration,
+/// which waits for it on a durable timer (holding no activity slot) and then submits at once.</item>
+/// <item>Task queries for the whole account (<see cref="DashScopeModels.TaskQueryRequestsPerSecond"/>), waited for
+/// inline (the poll schedule already spreads polls to fit).</item>
+/// </list>
+/// Several processes (Functions scale-out) still share the account: the 429s they cause are retried as before.
 /// </summary>
-public sealed class ProviderPacing : IDisposable
+public sealed class ProviderPacing(TimeProvider time) : IDisposable
 {
     /// <summary>The share of each limit used.</summary>
     public const double Headroom = 0.8;
 
-    private readonly ConcurrentDictionary<string, RateLimiter> _submits = new(StringComparer.Ordinal);
-    private readonly RateLimiter _queries = Create(DashScopeModels.TaskQueryRequestsPerSecond);
+    /// <summary>The longest an activity waits in place for its submit slot.</summary>
+    public static readonly TimeSpan MaxInlineWait = TimeSpan.FromSeconds(1);
 
-    /// <summary>Waits for a submit slot of <paramref name="model"/>.</summary>
-    public ValueTask<RateLimitLease> SubmitAsync(string model, CancellationToken cancellationToken) =>
-        _submits.GetOrAdd(model, static m => Create(DashScopeModels.TryGetProfile(m, out var p) ? p.SubmitRequestsPerSecond : 1))
-            .AcquireAsync(1, cancellationToken);
+    /// <summary>A reservation used later than this after its slot is replaced by a new one.</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromMilliseconds(250);
+
+    private readonly ConcurrentDictionary<string, SlotClock> _submits = new(StringComparer.Ordinal);
+    private readonly TokenBucketRateLimiter _queries = new(new TokenBucketRateLimiterOptions
+    {
+        TokenLimit = 1,
+        TokensPerPeriod = 1,
+        ReplenishmentPeriod = Interval(DashScopeModels.TaskQueryRequestsPerSecond),
+        QueueLimit = int.MaxValue,
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        AutoReplenishment = true,
+    });
+
+    /// <summary>
+    /// Reserves the next submit slot of <paramref name="model"/>, or confirms <paramref name="reserved"/> when that slot
+    /// is due. Returns when the slot is (the caller submits then, waiting inline only up to <see cref="MaxInlineWait"/>).
+    /// </summary>
+    public DateTimeOffset ReserveSubmit(string model, DateTimeOffset? reserved)
+    {
+        var now = time.GetUtcNow();
+        if (reserved is { } slot && slot <= now + MaxInlineWait && slot >= now - StaleAfter)
+        {
+            return slot;
+        }
+
+        // No reservation, or one whose timer fired late: late jobs would arrive together, so they queue again.
+        var clock = _submits.GetOrAdd(model, static m => new SlotClock(Interval(DashScopeModels.TryGetProfile(m, out var p) ? p.SubmitRequestsPerSecond : 1)));
+        return clock.Next(now);
+    }
 
     /// <summary>Waits for a task-query slot.</summary>
     public ValueTask<RateLimitLease> QueryAsync(CancellationToken cancellationToken) => _queries.AcquireAsync(1, cancellationToken);
 
     /// <inheritdoc />
-    public void Dispose()
+    public void Dispose() => _queries.Dispose();
+
+    private static TimeSpan Interval(int perSecond) => TimeSpan.FromSeconds(1 / (perSecond * Headroom));
+
+    private sealed class SlotClock(TimeSpan interval)
     {
-        _queries.Dispose();
-        foreach (var limiter in _submits.Values)
+        private DateTimeOffset _last = DateTimeOffset.MinValue;
+
+        public DateTimeOffset Next(DateTimeOffset now)
         {
-            limiter.Dispose();
+            lock (this)
+            {
+                _last = _last == DateTimeOffset.MinValue || _last + interval < now ? now : _last + interval;
+                return _last;
+            }
         }
     }
-
-    private static TokenBucketRateLimiter Create(int perSecond) => new(new TokenBucketRateLimiterOptions
-    {
-        TokenLimit = 1,
-        TokensPerPeriod = 1,
-        ReplenishmentPeriod = TimeSpan.FromSeconds(1 / (perSecond * Headroom)),
-        QueueLimit = int.MaxValue,
-        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-        AutoReplenishment = true,
-    });
 }
