@@ -11,7 +11,7 @@ namespace ImageJobs.Local.Tests;
 /// failures, expired result URLs, timeouts cancelled at the provider, and 429/500 storms that end in success.
 /// Each test runs its own emulator (faults are fixed when it starts) and app on the class's Azurite.
 /// </summary>
-public sealed class FailureTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+public sealed class FailureTests(AzuriteFixture azurite, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     private static JsonObject Job(string model, string prompt, JsonObject? parameters = null, JsonNode? timeout = null)
     {
@@ -133,11 +133,43 @@ public sealed class FailureTests(AzuriteFixture azurite) : IClassFixture<Azurite
         Assert.Equal("TimedOut", status["output"]!["status"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Timeout_WhileTaskRuns_EndsTimedOutAndSaysTheTaskCouldNotBeCancelled()
+    {
+        await using var app = await TestApp.StartAsync(azurite, new DashScopeEmulatorOptions { TimeScale = 0.1 });
+        var id = await app.StartJobAsync(Job("wanx-v1", "a slow lighthouse", timeout: 1));
+
+        var result = await app.WaitForJobAsync(id);
+
+        Assert.Equal(JobStatus.TimedOut, result.Status);
+        Assert.Equal("RUNNING", result.ProviderStatus);
+        Assert.Contains("could not be cancelled", result.Error!.Message, StringComparison.Ordinal);
+        var stats = app.Emulator.Stats.Snapshot();
+        Assert.Equal((1, 0), (stats.CancelRequests, stats.Canceled));
+    }
+
+    [Fact]
+    public async Task Cancel_RightAfterStart_EndsCanceled()
+    {
+        await using var app = await TestApp.StartAsync(azurite, new DashScopeEmulatorOptions { TimeScale = 0.1 });
+        var id = await app.StartJobAsync(Job("wanx-v1", "never mind"));
+        using (var cancel = await app.Http.PostAsync($"api/jobs/{id}/cancel", null))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, cancel.StatusCode);
+        }
+
+        var result = await app.WaitForJobAsync(id);
+        Assert.Equal(JobStatus.Canceled, result.Status);
+        Assert.Equal("Canceled", result.Error?.Code);
+    }
+
     [Theory]
     [InlineData("throttle")]
     [InlineData("error")]
     public async Task SubmitStorm_RetriesUntilEveryJobSucceeds(string storm)
     {
+        // Only submits draw the emulator's fault numbers, so seed 11 fixes the outcome sequence whatever order the jobs
+        // submit in: 6 injected 500s (or 4 injected 429s) before the 4th success. No job can back off longer than that.
         var options = new DashScopeEmulatorOptions { Seed = 11, LimitScale = 20 };
         if (storm == "throttle")
         {
@@ -162,6 +194,7 @@ public sealed class FailureTests(AzuriteFixture azurite) : IClassFixture<Azurite
         }
 
         var stats = app.Emulator.Stats.Snapshot();
+        output.WriteLine(System.Text.Json.JsonSerializer.Serialize(stats));
         Assert.Equal(4, stats.Accepted);
         Assert.True(storm == "throttle" ? stats.ThrottledByKind.GetValueOrDefault(EmulatorStats.Injected) > 0 : stats.InjectedErrors > 0,
             $"The storm injected nothing: {System.Text.Json.JsonSerializer.Serialize(stats)}");
