@@ -77,7 +77,20 @@ public sealed class CrashTests(AzuriteFixture azurite, Xunit.Abstractions.ITestO
         output.WriteLine($"Killed with {beforeKill["accepted"]} submissions accepted and {completedBeforeKill} jobs complete.");
         Assert.True(completedBeforeKill < Jobs, "Every job finished before the crash; the test proves nothing.");
 
-        // Second life: the same settings on a new port; the engine recovers every unfinished job.
+        // Second life: the engine recovers every unfinished job; kill it again once some jobs are storing their images.
+        servePort = FreePort.Next();
+        var second = StartServe(servePort, environment);
+        await second.WaitUntilReadyAsync(http, $"http://127.0.0.1:{servePort}/api/jobs?top=1");
+        await Eventually.GetAsync(async () => await CountCompletedAsync(azurite, ids) >= 5 ? "" : null, "five jobs to complete in the second life",
+            TimeSpan.FromMinutes(2));
+        second.Kill();
+        var secondLife = second.Output;
+        second.Dispose();
+        var completedBeforeSecondKill = await CountCompletedAsync(azurite, ids);
+        output.WriteLine($"Killed again with {completedBeforeSecondKill} jobs complete.");
+        Assert.True(completedBeforeSecondKill < Jobs, "Every job finished before the second crash.");
+
+        // Third life: everything completes.
         servePort = FreePort.Next();
         using var restarted = StartServe(servePort, environment);
         await restarted.WaitUntilReadyAsync(http, $"http://127.0.0.1:{servePort}/api/jobs?top=1");
@@ -114,7 +127,12 @@ public sealed class CrashTests(AzuriteFixture azurite, Xunit.Abstractions.ITestO
         }
 
         Assert.Equal(Jobs, images);
-        Assert.DoesNotContain(apiKey, firstLife + restarted.Output + emulator.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(apiKey, firstLife + secondLife + restarted.Output + emulator.Output, StringComparison.Ordinal);
+
+        // Every job told the completion queue (at least once: a crash between the send and its marker may repeat it).
+        var completions = new CompletionQueueReader(new Azure.Storage.Queues.QueueServiceClient(azurite.ConnectionString).GetQueueClient("image-jobs-completed"));
+        await completions.DrainAsync();
+        Assert.All(ids, id => Assert.NotEmpty(completions.For(id)));
     }
 
     private static ChildProcess StartServe(int port, Dictionary<string, string> environment) =>
