@@ -973,12 +973,21 @@ public sealed class DurableEngine : IAsyncDisposable
 
     // ---------------------------------------------------------------- scans
 
+    /// <summary>
+    /// Scans the hub every <see cref="DurableEngineOptions.InstancePollingInterval"/>, but never spends more than about
+    /// 5% of the time listing: a scan lists every instance of the hub, and on a large hub (or on Azurite, which serves
+    /// one request at a time) a listing every few seconds would delay the engine's own reads and writes.
+    /// </summary>
     private async Task ScanLoopAsync(CancellationToken token)
     {
+        var interval = _options.InstancePollingInterval;
         while (!token.IsCancellationRequested)
         {
-            await Task.Delay(_options.InstancePollingInterval, _time, token);
+            await Task.Delay(interval, _time, token);
+            var started = _time.GetTimestamp();
             await ScanAsync(full: false, token);
+            var took = _time.GetElapsedTime(started);
+            interval = took * 20 > _options.InstancePollingInterval ? took * 20 : _options.InstancePollingInterval;
         }
     }
 

@@ -26,6 +26,7 @@ internal static class EngineBenchmark
         var orchestrators = args.GetInt("orchestrators", storeKind == "blob" ? 32 : 8);
         var activities = args.GetInt("activities", storeKind == "blob" ? 64 : 32);
         var workers = Math.Max(1, scale / 10);
+        var scanSeconds = args.GetInt("scan-seconds", 10);
 
         // Progress is measured by listing the hub; on blobs a listing of thousands of instances is itself heavy for Azurite.
         s_pollInterval = TimeSpan.FromMilliseconds(args.GetInt("poll-ms", storeKind == "blob" ? 2000 : 100));
@@ -57,6 +58,7 @@ internal static class EngineBenchmark
                 o.MaxConcurrentOrchestratorFunctions = orchestrators;
                 o.MaxConcurrentActivityFunctions = activities;
                 o.ClientPollingInterval = TimeSpan.FromMilliseconds(200);
+                o.InstancePollingInterval = TimeSpan.FromSeconds(scanSeconds);
             })
             .AddActivity<int, int>(Noop, (x, _) => Task.FromResult(x + 1))
             .AddOrchestration<int, double[]>(Sleeper, async (ctx, seconds) =>
@@ -84,6 +86,7 @@ internal static class EngineBenchmark
         report.Add("cores", Environment.ProcessorCount);
         report.Add("orchestrators", orchestrators);
         report.Add("activities", activities);
+        report.Add("scan_interval_s", scanSeconds);
         try
         {
             await engine.StartAsync();

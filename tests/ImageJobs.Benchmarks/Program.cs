@@ -21,6 +21,7 @@ static int Usage()
                    --timer-seconds S     timer length in the waiting phase (default 60)
                    --orchestrators N     maxConcurrentOrchestratorFunctions (default 8; blob 32)
                    --activities N        maxConcurrentActivityFunctions (default 32; blob 64)
+                   --scan-seconds S      the engine's hub scan interval (maxQueuePollingInterval, default 10)
           polls    poll schedule vs the SDKs' wait() on task durations from each model's documented range
                    --jobs N              durations per model (default 1000)   --seed N (default 1)
           overhead SUCCEEDED seen -> 4 images of 1024x1024 in blob + webhook, queue and completion (median, p95)

@@ -41,7 +41,7 @@ public sealed class DurabilityTests(AzuriteFixture azurite) : EngineTestBase
             await ctx.CallActivityAsync<string>("Step", id + "-1");
             await ctx.CallActivityAsync<string>("Step", id + "-2");
             ctx.SetCustomStatus("sleeping");
-            await ctx.CreateTimer(TimeSpan.FromSeconds(1), CancellationToken.None);
+            await ctx.CreateTimer(TimeSpan.FromSeconds(4), CancellationToken.None); // Long enough to be pending at the crash even on a loaded machine.
             await ctx.CallActivityAsync<string>("Step", id + "-3");
             return "done";
         })

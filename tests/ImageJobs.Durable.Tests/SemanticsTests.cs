@@ -404,7 +404,7 @@ public sealed class SemanticsTests : EngineTestBase
     {
         var engine = await StartEngineAsync(b => b.AddOrchestration<int, string>("LaterWithEvent", async (ctx, _) =>
             await ctx.WaitForExternalEvent<string>("early")));
-        var id = await engine.Client.ScheduleNewOrchestrationInstanceAsync("LaterWithEvent", 0, new ScheduleOrchestrationOptions(StartAt: DateTimeOffset.UtcNow.AddMilliseconds(400)));
+        var id = await engine.Client.ScheduleNewOrchestrationInstanceAsync("LaterWithEvent", 0, new ScheduleOrchestrationOptions(StartAt: DateTimeOffset.UtcNow.AddSeconds(2)));
         await engine.Client.RaiseEventAsync(id, "early", "kept");
         await engine.WaitForIdleAsync(CancellationToken.None);
         var before = (await engine.Client.GetInstanceAsync(id))!.RuntimeStatus;
@@ -431,7 +431,7 @@ public sealed class SemanticsTests : EngineTestBase
     public async Task ScheduleNewOrchestrationInstanceAsync_StartAtInFuture_StaysPendingUntilThen()
     {
         var engine = await StartEngineAsync(b => b.AddOrchestration<int, int>("Later", (_, x) => Task.FromResult(x)));
-        var id = await engine.Client.ScheduleNewOrchestrationInstanceAsync("Later", 3, new ScheduleOrchestrationOptions(StartAt: DateTimeOffset.UtcNow.AddMilliseconds(400)));
+        var id = await engine.Client.ScheduleNewOrchestrationInstanceAsync("Later", 3, new ScheduleOrchestrationOptions(StartAt: DateTimeOffset.UtcNow.AddSeconds(2)));
         await engine.WaitForIdleAsync(CancellationToken.None);
         var before = (await engine.Client.GetInstanceAsync(id))!.RuntimeStatus;
 
