@@ -169,4 +169,37 @@ public sealed class JobsApiTests(JobsApiTests.Fixture fixture) : IClassFixture<J
         await fixture.Completions.DrainAsync();
         Assert.Empty(fixture.Completions.For(id));
     }
+
+    public static TheoryData<string, string> OddRequests => new()
+    {
+        { "GET", "api/jobs?continuationToken=not-a-token" },
+        { "GET", "api/jobs?continuationToken=" + new string('z', 3000) },
+        { "GET", "api/jobs?from=2030-01-01T00:00:00Z&to=2020-01-01T00:00:00Z" },
+        { "GET", "api/jobs?status=Completed,,Running" },
+        { "GET", "api/jobs/" + new string('a', 2000) },
+        { "GET", "api/jobs/%20" },
+        { "GET", "api/jobs/a%2Fb" },
+        { "GET", "api/jobs/..%2F..%2Fsecrets" },
+        { "GET", "api/jobs/%E2%98%83" },
+        { "POST", "api/jobs/" + new string('b', 2000) + "/cancel" },
+        { "POST", "api/jobs/x%2Fy/events/Go" },
+        { "POST", "api/jobs/some-job/events/" + new string('e', 500) },
+        { "DELETE", "api/jobs/" + new string('c', 2000) + "?deleteResults=true" },
+        { "DELETE", "api/jobs/a%2F..%2Fb" },
+    };
+
+    [Theory]
+    [MemberData(nameof(OddRequests))]
+    public async Task OddRequests_NeverAnswer5xx(string method, string path)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (method == "POST")
+        {
+            request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+        }
+
+        using var response = await fixture.App.Http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode < 500, $"{method} {path[..Math.Min(80, path.Length)]}: {(int)response.StatusCode} {body}");
+    }
 }
