@@ -96,4 +96,33 @@ public sealed class IdempotencyTests(IdempotencyTests.Fixture fixture) : IClassF
         Assert.Equal((512, 640), (result.Images[0].Width, result.Images[0].Height));
         Assert.Equal(2, app.Emulator.Stats.Snapshot().Accepted - before);
     }
+
+    [Fact]
+    public async Task QueueBurst_EveryMessageIsOneJobAndOneSubmission()
+    {
+        var app = fixture.App;
+        var before = app.Emulator.Stats.Snapshot().Accepted;
+        var queue = app.Queues.GetQueueClient(ImageJobsOptions.JobsQueue);
+        await queue.CreateIfNotExistsAsync();
+        string[] models = ["qwen-image", "qwen-image-plus", "wanx-v1"];
+        var ids = Enumerable.Range(0, 30).Select(i => $"burst-{i:D2}-{Guid.NewGuid():N}").ToList();
+        await Task.WhenAll(ids.Select((id, i) =>
+        {
+            var job = Job(id);
+            job["model"] = models[i % models.Length];
+            return queue.SendMessageAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes(job.ToJsonString())));
+        }));
+
+        foreach (var id in ids)
+        {
+            await Eventually.GetAsync(() => app.Client.GetInstanceAsync(id), $"the queue trigger to start '{id}'");
+            Assert.Equal(JobStatus.Succeeded, (await app.WaitForJobAsync(id)).Status);
+        }
+
+        Assert.Equal(ids.Count, app.Emulator.Stats.Snapshot().Accepted - before);
+        foreach (var id in ids)
+        {
+            await fixture.Completions.WaitForAsync(id);
+        }
+    }
 }
