@@ -18,4 +18,16 @@ public sealed class LocalAppTests(AzuriteFixture azurite) : IClassFixture<Azurit
         Assert.NotEqual("ImageJobsHub", engine.HubName);
         Assert.Contains(app.Logs.Entries, e => e.Contains(app.Hub, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task MalformedWebhookSecret_FailsAtStartWithAClearMessage()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var app = await TestApp.StartAsync(azurite, settings: new Dictionary<string, string?> { ["IMAGEJOBS_WEBHOOK_SECRET"] = "whsec_not%base64!" });
+        });
+
+        Assert.Contains("IMAGEJOBS_WEBHOOK_SECRET", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("not%base64", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -32,6 +32,8 @@ public static class ImageJobsServiceCollectionExtensions
         services.AddOptions<ImageJobsOptions>()
             .Bind(configuration.GetSection(ImageJobsOptions.SectionName))
             .PostConfigure(o => o.WebhookSecret ??= configuration["IMAGEJOBS_WEBHOOK_SECRET"] is { Length: > 0 } s ? s : null)
+            .Validate(o => IsUsableWebhookSecret(o.WebhookSecret),
+                "IMAGEJOBS_WEBHOOK_SECRET starts with 'whsec_' but the rest is not base64: a Standard Webhooks secret is whsec_{base64}.")
             .Validate(o => o.MaxResultImageBytes > 0, "ImageJobs:MaxResultImageBytes must be positive.")
             .Validate(o => o.ExpectedDurationScale > 0, "ImageJobs:ExpectedDurationScale must be positive.")
             .Validate(o => o.InputSasLifetime > TimeSpan.Zero, "ImageJobs:InputSasLifetime must be positive.")
@@ -73,5 +75,17 @@ public static class ImageJobsServiceCollectionExtensions
         services.TryAddSingleton<JobIntake>();
         services.TryAddSingleton<JobsApi>();
         return services;
+    }
+
+    // Webhooks are signed with the secret's base64 part when it is in the whsec_ form; any other string is used as it is.
+    private static bool IsUsableWebhookSecret(string? secret)
+    {
+        if (secret is null || !secret.StartsWith("whsec_", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var encoded = secret["whsec_".Length..];
+        return Convert.TryFromBase64String(encoded, new byte[encoded.Length], out var written) && written > 0;
     }
 }

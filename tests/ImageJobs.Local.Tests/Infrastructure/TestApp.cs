@@ -112,7 +112,17 @@ public sealed class TestApp : IAsyncDisposable
                 ConfigureEngine = engine => engine.AddOrchestration<JsonElement?, JsonElement?>(WaiterOrchestration,
                     (context, _) => context.WaitForExternalEvent<JsonElement?>("ImageJobCompleted")),
             });
-            await app.StartAsync();
+            try
+            {
+                await app.StartAsync();
+            }
+            catch
+            {
+                await app.DisposeAsync();
+                await environment.DisposeAsync();
+                throw;
+            }
+
             return new TestApp(app, environment, emu, logs, hub);
         }
         catch
