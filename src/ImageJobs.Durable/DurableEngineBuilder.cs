@@ -102,6 +102,28 @@ public sealed class DurableEngineBuilder
         return this;
     }
 
+    /// <summary>Registers an orchestration class known only at run time (e.g. from a catalog of the workflow's types).</summary>
+    /// <param name="name">The orchestration name.</param>
+    /// <param name="orchestrationType">A class implementing <see cref="IOrchestration{TInput, TOutput}"/>.</param>
+    public DurableEngineBuilder AddOrchestration(string name, Type orchestrationType)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(orchestrationType);
+        _orchestrations.Add(Registrations.ForOrchestrationType(name, orchestrationType));
+        return this;
+    }
+
+    /// <summary>Registers an activity class known only at run time.</summary>
+    /// <param name="name">The activity name.</param>
+    /// <param name="activityType">A class implementing <see cref="IActivity{TInput, TOutput}"/>.</param>
+    public DurableEngineBuilder AddActivity(string name, Type activityType)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(activityType);
+        _activities.Add(Registrations.ForActivityType(name, activityType));
+        return this;
+    }
+
     /// <summary>Registers an orchestration function.</summary>
     /// <typeparam name="TInput">The input type.</typeparam>
     /// <typeparam name="TOutput">The output type.</typeparam>
