@@ -172,6 +172,20 @@ public sealed class EndToEndTests(EndToEndTests.Fixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Http_NotifyInstanceThatDoesNotExist_JobStillSucceeds()
+    {
+        var app = fixture.App;
+        var jobId = $"nobody-{Guid.NewGuid():N}";
+        var job = Job(jobId, "qwen-image", new JsonObject { ["prompt"] = "a cat" }, new JsonObject());
+        job["notify"] = new JsonObject { ["instanceId"] = $"nobody-home-{Guid.NewGuid():N}", ["eventName"] = "Done" };
+
+        var result = await app.WaitForJobAsync(await app.StartJobAsync(job));
+
+        Assert.Equal(JobStatus.Succeeded, result.Status);
+        AssertCompletedEvent(await fixture.Completions.WaitForAsync(jobId), jobId);
+    }
+
+    [Fact]
     public async Task Queue_MessageWithoutJobId_RunsUnderTheMessageId()
     {
         var app = fixture.App;
