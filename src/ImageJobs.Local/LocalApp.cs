@@ -120,12 +120,12 @@ public static class LocalApp
             engine.UseBlobStorage(engineOptions);
             foreach (var orchestration in WorkflowCatalog.Orchestrations)
             {
-                engine.AddOrchestrationType(orchestration.Name, orchestration.Type);
+                engine.AddOrchestration(orchestration.Name, orchestration.Type);
             }
 
             foreach (var activity in WorkflowCatalog.Activities)
             {
-                engine.AddActivityType(activity.Name, activity.Type);
+                engine.AddActivity(activity.Name, activity.Type);
             }
 
             configure?.Invoke(engine);
