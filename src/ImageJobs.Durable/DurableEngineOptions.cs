@@ -1,3 +1,4 @@
+using ImageJobs.Workflow.Hosting;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
@@ -11,11 +12,7 @@ namespace ImageJobs.Durable;
 public sealed class DurableEngineOptions
 {
     /// <summary>The Azurite connection string <c>UseDevelopmentStorage=true</c> stands for.</summary>
-    public const string DevelopmentStorageConnectionString =
-        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
-        "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
-        "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;" +
-        "TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;";
+    public const string DevelopmentStorageConnectionString = StorageClients.DevelopmentConnectionString;
 
     /// <summary>The task hub (<c>extensions.durableTask.hubName</c>): engines on the same hub share instances.</summary>
     public string HubName { get; set; } = "ImageJobsHub";
@@ -120,9 +117,5 @@ public sealed class DurableEngineOptions
 
     /// <summary>Expands <c>UseDevelopmentStorage=true</c> to the Azurite defaults; other values are returned as they are.</summary>
     /// <param name="connectionString">The configured value.</param>
-    public static string? ResolveConnectionString(string? connectionString) =>
-        connectionString is not null && connectionString.Replace(" ", "", StringComparison.Ordinal)
-            .Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase)
-            ? DevelopmentStorageConnectionString
-            : connectionString;
+    public static string? ResolveConnectionString(string? connectionString) => StorageClients.ExpandDevelopmentStorage(connectionString);
 }

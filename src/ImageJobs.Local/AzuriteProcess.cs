@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using ImageJobs.Workflow.Hosting;
 
 namespace ImageJobs.Local;
 
@@ -14,10 +15,10 @@ namespace ImageJobs.Local;
 public sealed class AzuriteProcess : IAsyncDisposable
 {
     /// <summary>The well-known development account (public, documented by Microsoft; not a secret).</summary>
-    public const string AccountName = "devstoreaccount1";
+    public const string AccountName = StorageClients.DevelopmentAccountName;
 
     /// <summary>The well-known development account key.</summary>
-    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    public const string AccountKey = StorageClients.DevelopmentAccountKey;
 
     private readonly Process _process;
     private readonly StringBuilder _output;

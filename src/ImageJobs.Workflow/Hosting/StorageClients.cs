@@ -17,25 +17,31 @@ public static class StorageClients
     /// <summary>The connection name.</summary>
     public const string ConnectionName = "AzureWebJobsStorage";
 
-    /// <summary>Azurite's well-known development connection string.</summary>
+    /// <summary>Azurite's well-known development account (public, documented by Microsoft; not a secret).</summary>
+    public const string DevelopmentAccountName = "devstoreaccount1";
+
+    /// <summary>Azurite's well-known development account key.</summary>
+    public const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    /// <summary>Azurite's well-known development connection string (default ports).</summary>
     public const string DevelopmentConnectionString =
-        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
-        + "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;";
+        $"DefaultEndpointsProtocol=http;AccountName={DevelopmentAccountName};AccountKey={DevelopmentAccountKey};"
+        + $"BlobEndpoint=http://127.0.0.1:10000/{DevelopmentAccountName};QueueEndpoint=http://127.0.0.1:10001/{DevelopmentAccountName};TableEndpoint=http://127.0.0.1:10002/{DevelopmentAccountName};";
 
     /// <summary>The connection string, with <c>UseDevelopmentStorage=true</c> expanded; null when identity-based.</summary>
     public static string? ConnectionString(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var value = configuration[ConnectionName];
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return null;
-        }
-
-        return value.Replace(" ", string.Empty, StringComparison.Ordinal).Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase)
-            ? DevelopmentConnectionString
-            : value;
+        return string.IsNullOrWhiteSpace(value) ? null : ExpandDevelopmentStorage(value);
     }
+
+    /// <summary>Expands <c>UseDevelopmentStorage=true</c> to <see cref="DevelopmentConnectionString"/>; other values are returned as they are.</summary>
+    public static string? ExpandDevelopmentStorage(string? connectionString) =>
+        connectionString is not null && connectionString.Replace(" ", string.Empty, StringComparison.Ordinal)
+            .Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase)
+            ? DevelopmentConnectionString
+            : connectionString;
 
     /// <summary>A blob service client for the connection.</summary>
     public static BlobServiceClient CreateBlobServiceClient(IConfiguration configuration) =>
