@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
-using Azure.Storage.Sas;
 using ImageJobs.Workflow.Durable;
 using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Results;
 using ImageJobs.Workflow.Triggers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -275,19 +275,8 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
         };
     }
 
-    private async Task<Uri> ReadLinkAsync(string container, string blobName, CancellationToken cancellationToken)
-    {
-        var blob = blobs.GetBlobContainerClient(container).GetBlobClient(blobName);
-        var expiresOn = time.GetUtcNow() + ResultLinkLifetime;
-        if (blob.CanGenerateSasUri)
-        {
-            return blob.GenerateSasUri(BlobSasPermissions.Read, expiresOn);
-        }
-
-        var key = await blobs.GetUserDelegationKeyAsync(time.GetUtcNow().AddMinutes(-5), expiresOn, cancellationToken);
-        var sas = new BlobSasBuilder(BlobSasPermissions.Read, expiresOn) { BlobContainerName = container, BlobName = blobName, Resource = "b" };
-        return new BlobUriBuilder(blob.Uri) { Sas = sas.ToSasQueryParameters(key.Value, blobs.AccountName) }.ToUri();
-    }
+    private Task<Uri> ReadLinkAsync(string container, string blobName, CancellationToken cancellationToken) =>
+        ReadLinks.CreateAsync(blobs, blobs.GetBlobContainerClient(container).GetBlobClient(blobName), time, ResultLinkLifetime, cancellationToken);
 
     private static DateTimeOffset? Date(HttpRequest request, string name, List<FieldError> errors)
     {

@@ -2,10 +2,10 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Storage.Blobs;
-using Azure.Storage.Sas;
 using ImageJobs.DashScope;
 using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Outbound;
+using ImageJobs.Workflow.Results;
 
 namespace ImageJobs.Workflow.Pipeline;
 
@@ -101,25 +101,8 @@ public sealed class InputResolver(BlobServiceClient blobs, ImageJobsOptions opti
         }
     }
 
-    private async Task<Uri> ToSasUrlAsync(BlobClient blob, CancellationToken cancellationToken)
-    {
-        var expiresOn = time.GetUtcNow() + options.InputSasLifetime;
-        if (blob.CanGenerateSasUri)
-        {
-            return blob.GenerateSasUri(BlobSasPermissions.Read, expiresOn);
-        }
-
-        // Managed identity: sign with a user delegation key.
-        var key = await blobs.GetUserDelegationKeyAsync(time.GetUtcNow().AddMinutes(-5), expiresOn, cancellationToken);
-        var sas = new BlobSasBuilder(BlobSasPermissions.Read, expiresOn)
-        {
-            BlobContainerName = blob.BlobContainerName,
-            BlobName = blob.Name,
-            Resource = "b",
-            StartsOn = time.GetUtcNow().AddMinutes(-5),
-        };
-        return new BlobUriBuilder(blob.Uri) { Sas = sas.ToSasQueryParameters(key.Value, blobs.AccountName) }.ToUri();
-    }
+    private Task<Uri> ToSasUrlAsync(BlobClient blob, CancellationToken cancellationToken) =>
+        ReadLinks.CreateAsync(blobs, blob, time, options.InputSasLifetime, cancellationToken);
 
     /// <summary>Whether DashScope could fetch from this storage endpoint: not loopback, private or the development account.</summary>
     public static bool IsPubliclyReachable(Uri endpoint)
