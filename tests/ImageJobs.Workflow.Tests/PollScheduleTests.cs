@@ -5,6 +5,7 @@ namespace ImageJobs.Workflow.Tests;
 public sealed class PollScheduleTests
 {
     private static readonly DurationWindow Wanx = new(TimeSpan.FromSeconds(26), TimeSpan.FromSeconds(31));
+    private static readonly DurationWindow Edit = new(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15));
 
     [Fact]
     public void NextDelay_JustSubmitted_FirstCheckAtMinPlusLag()
@@ -34,12 +35,26 @@ public sealed class PollScheduleTests
     }
 
     [Fact]
-    public void NextDelay_ManyActiveJobs_StaysWithinQueryBudget()
+    public void NextDelay_ManyPendingJobs_StayWithinQueryBudget()
     {
-        // 400 jobs at 16 queries/s (80 % of 20) means each may poll every 25 s at most.
-        var delay = PollSchedule.NextDelay(true, TimeSpan.FromSeconds(30), Wanx, activeJobs: 400);
+        // 400 jobs at 16 queries/s (80 % of 20) means each PENDING one may poll every 25 s at most.
+        var delay = PollSchedule.NextDelay(running: false, TimeSpan.FromSeconds(30), Edit, activeJobs: 400);
 
         Assert.Equal(TimeSpan.FromSeconds(25), delay);
+    }
+
+    [Fact]
+    public void NextDelay_RunningTask_NotSlowedByOtherJobs()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(3), PollSchedule.NextDelay(running: true, TimeSpan.FromSeconds(30), Wanx, activeJobs: 400));
+    }
+
+    [Fact]
+    public void NextDelay_PendingBehindAQueue_WaitsHalfTheExpectedQueueTime()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(20), PollSchedule.NextDelay(running: false, TimeSpan.Zero, Edit, activeJobs: 1, queueWait: TimeSpan.FromSeconds(40)));
+        Assert.Equal(TimeSpan.FromSeconds(5), PollSchedule.NextDelay(running: false, TimeSpan.Zero, Edit, activeJobs: 1, queueWait: TimeSpan.FromSeconds(4)));
+        Assert.Equal(TimeSpan.FromSeconds(30), PollSchedule.NextDelay(running: false, TimeSpan.Zero, Edit, activeJobs: 1, queueWait: TimeSpan.FromMinutes(4)));
     }
 
     [Fact]

@@ -78,7 +78,10 @@ public sealed partial class SubmitTaskActivity(
         DashScopeTaskSubmission submission;
         try
         {
-            submission = await client.SubmitAsync(providerRequest, cancellationToken);
+            using (await pacing.SubmitGateAsync(input.Model, cancellationToken))
+            {
+                submission = await client.SubmitAsync(providerRequest, cancellationToken);
+            }
         }
         catch (DashScopeValidationException ex)
         {
@@ -121,7 +124,7 @@ public sealed class GetTaskActivity(DashScopeClient client, DurationLearning dur
     public async Task<TaskSnapshot> RunAsync(TaskQuery input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var active = pollers.Touch(input.JobId);
+        var (active, sameModel) = pollers.Touch(input.JobId, input.Model);
         DashScopeTask task;
         using (await pacing.QueryAsync(cancellationToken))
         {
@@ -151,8 +154,10 @@ public sealed class GetTaskActivity(DashScopeClient client, DurationLearning dur
                 _ => "The provider failed the task.",
             })
             : null;
-        return new TaskSnapshot(status, task.ScheduledTime, task.EndTime, status == "SUCCEEDED" ? null : error, results,
-            await durations.GetWindowAsync(input.Model, cancellationToken), active);
+        var window = await durations.GetWindowAsync(input.Model, cancellationToken);
+        var concurrency = DashScopeModels.TryGetProfile(input.Model, out var profile) ? profile.MaxConcurrentTasks : 1;
+        var queueWait = (window.Min + window.Max) / 2 * (Math.Max(0, sameModel - concurrency) / (double)concurrency);
+        return new TaskSnapshot(status, task.ScheduledTime, task.EndTime, status == "SUCCEEDED" ? null : error, results, window, active, queueWait);
     }
 }
 

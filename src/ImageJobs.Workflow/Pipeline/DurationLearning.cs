@@ -59,26 +59,31 @@ public sealed class DurationLearning(JobStateStore state, ImageJobsOptions optio
     }
 }
 
-/// <summary>Counts the jobs polling in this process, so the poll schedule can share the account's query budget.</summary>
+/// <summary>Counts the jobs polling in this process, in all and per model, so polls can share the account's query budget.</summary>
 public sealed class ActivePollers(TimeProvider time)
 {
     private static readonly TimeSpan Stale = TimeSpan.FromMinutes(2);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Model, DateTimeOffset At)> _seen = new(StringComparer.Ordinal);
 
-    /// <summary>Notes that <paramref name="jobId"/> polled now; returns how many jobs are polling.</summary>
-    public int Touch(string jobId)
+    /// <summary>Notes that <paramref name="jobId"/> polled now; returns how many jobs are polling, in all and for <paramref name="model"/>.</summary>
+    public (int All, int SameModel) Touch(string jobId, string model)
     {
         var now = time.GetUtcNow();
-        _seen[jobId] = now;
-        foreach (var (id, at) in _seen)
+        _seen[jobId] = (model, now);
+        int all = 0, same = 0;
+        foreach (var (id, seen) in _seen)
         {
-            if (now - at > Stale)
+            if (now - seen.At > Stale)
             {
                 _seen.TryRemove(id, out _);
+                continue;
             }
+
+            all++;
+            same += seen.Model == model ? 1 : 0;
         }
 
-        return _seen.Count;
+        return (all, same);
     }
 
     /// <summary>Notes that <paramref name="jobId"/> stopped polling.</summary>

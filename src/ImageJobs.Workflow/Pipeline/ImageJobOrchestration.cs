@@ -166,6 +166,7 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
         var startedRunning = submittedAt;
         var providerStatus = "PENDING";
         var activeJobs = 1;
+        var queueWait = TimeSpan.Zero;
         using var stopWaiting = new CancellationTokenSource();
         var cancelRequested = context.WaitForExternalEvent<JsonElement?>(CancelEventName, stopWaiting.Token);
         try
@@ -174,7 +175,7 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
             {
                 var now = context.CurrentUtcDateTime;
                 var elapsed = now - startedRunning;
-                var next = now + PollSchedule.NextDelay(running, elapsed, window, activeJobs);
+                var next = now + PollSchedule.NextDelay(running, elapsed, window, activeJobs, queueWait);
                 var final = next >= deadline;
                 if (final)
                 {
@@ -207,6 +208,7 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
 
                 window = snapshot.Window;
                 activeJobs = snapshot.ActiveJobs;
+                queueWait = snapshot.QueueWait;
                 providerStatus = snapshot.Status;
                 if (!snapshot.IsRunning)
                 {

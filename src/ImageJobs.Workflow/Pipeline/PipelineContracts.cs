@@ -37,9 +37,11 @@ public sealed record TaskQuery(string JobId, string Model, string TaskId);
 /// <param name="Results">One entry per requested image: a URL or a per-image error.</param>
 /// <param name="Window">The expected running time to plan the next poll with.</param>
 /// <param name="ActiveJobs">How many jobs are polling now (the query budget is shared).</param>
+/// <param name="QueueWait">For a PENDING task, its expected wait for the provider: the jobs of its model beyond the
+/// model's concurrency, times the mean running time, divided by the concurrency.</param>
 public sealed record TaskSnapshot(
     string Status, DateTimeOffset? ScheduledTime, DateTimeOffset? EndTime, JobError? Error,
-    IReadOnlyList<TaskResultItem> Results, DurationWindow Window, int ActiveJobs)
+    IReadOnlyList<TaskResultItem> Results, DurationWindow Window, int ActiveJobs, TimeSpan QueueWait = default)
 {
     /// <summary>True for SUCCEEDED, FAILED, CANCELED and UNKNOWN: polling stops.</summary>
     [JsonIgnore]

@@ -24,19 +24,9 @@ public sealed class ProviderPacing(TimeProvider time) : IDisposable
     /// <summary>The longest an activity waits in place for its submit slot.</summary>
     public static readonly TimeSpan MaxInlineWait = TimeSpan.FromSeconds(1);
 
-    /// <summary>A reservation used later than this after its slot is replaced by a new one.</summary>
-    public static readonly TimeSpan StaleAfter = TimeSpan.FromMilliseconds(250);
-
     private readonly ConcurrentDictionary<string, SlotClock> _submits = new(StringComparer.Ordinal);
-    private readonly TokenBucketRateLimiter _queries = new(new TokenBucketRateLimiterOptions
-    {
-        TokenLimit = 1,
-        TokensPerPeriod = 1,
-        ReplenishmentPeriod = Interval(DashScopeModels.TaskQueryRequestsPerSecond),
-        QueueLimit = int.MaxValue,
-        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-        AutoReplenishment = true,
-    });
+    private readonly ConcurrentDictionary<string, TokenBucketRateLimiter> _gates = new(StringComparer.Ordinal);
+    private readonly TokenBucketRateLimiter _queries = Bucket(Interval(DashScopeModels.TaskQueryRequestsPerSecond));
 
     /// <summary>
     /// Reserves the next submit slot of <paramref name="model"/>, or confirms <paramref name="reserved"/> when that slot
@@ -45,23 +35,47 @@ public sealed class ProviderPacing(TimeProvider time) : IDisposable
     public DateTimeOffset ReserveSubmit(string model, DateTimeOffset? reserved)
     {
         var now = time.GetUtcNow();
-        if (reserved is { } slot && slot <= now + MaxInlineWait && slot >= now - StaleAfter)
+        if (reserved is { } slot && slot <= now + MaxInlineWait)
         {
             return slot;
         }
 
-        // No reservation, or one whose timer fired late: late jobs would arrive together, so they queue again.
         var clock = _submits.GetOrAdd(model, static m => new SlotClock(Interval(DashScopeModels.TryGetProfile(m, out var p) ? p.SubmitRequestsPerSecond : 1)));
         return clock.Next(now);
     }
+
+    /// <summary>
+    /// Waits at the model's gate right before the submit call: jobs whose timers fired late (and so arrive together)
+    /// still go out one interval apart.
+    /// </summary>
+    public ValueTask<RateLimitLease> SubmitGateAsync(string model, CancellationToken cancellationToken) =>
+        _gates.GetOrAdd(model, static m => Bucket(Interval(DashScopeModels.TryGetProfile(m, out var p) ? p.SubmitRequestsPerSecond : 1)))
+            .AcquireAsync(1, cancellationToken);
 
     /// <summary>Waits for a task-query slot.</summary>
     public ValueTask<RateLimitLease> QueryAsync(CancellationToken cancellationToken) => _queries.AcquireAsync(1, cancellationToken);
 
     /// <inheritdoc />
-    public void Dispose() => _queries.Dispose();
+    public void Dispose()
+    {
+        _queries.Dispose();
+        foreach (var gate in _gates.Values)
+        {
+            gate.Dispose();
+        }
+    }
 
     private static TimeSpan Interval(int perSecond) => TimeSpan.FromSeconds(1 / (perSecond * Headroom));
+
+    private static TokenBucketRateLimiter Bucket(TimeSpan interval) => new(new TokenBucketRateLimiterOptions
+    {
+        TokenLimit = 1,
+        TokensPerPeriod = 1,
+        ReplenishmentPeriod = interval,
+        QueueLimit = int.MaxValue,
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        AutoReplenishment = true,
+    });
 
     private sealed class SlotClock(TimeSpan interval)
     {

@@ -50,11 +50,13 @@ public sealed record PollScheduleOptions
 /// When to poll a DashScope task next: a pure function of what the orchestration knows, so it replays identically.
 /// <list type="bullet">
 /// <item>A PENDING task cannot finish sooner than <see cref="DurationWindow.Min"/> after it starts running, so the next
-/// check waits that long.</item>
+/// check waits that long, or half its expected wait in the provider's queue when that is longer.</item>
 /// <item>A running task is first checked at <c>Min + lag(Min)</c>, then every <c>lag(elapsed)</c>, where
 /// <c>lag(t) = max(MinLag, LagFraction·t)</c>: whenever the task finishes, it is seen within the lag it is allowed.</item>
-/// <item>Every wait is at least <c>activeJobs / (QueryBudgetPerSecond·BudgetShare)</c>, so all jobs together stay within
-/// the account's query limit, and at most <see cref="PollScheduleOptions.MaxInterval"/>.</item>
+/// <item>Waits of PENDING tasks (which can be many: the provider runs only a few tasks per model at once) are at least
+/// <c>activeJobs / (QueryBudgetPerSecond·BudgetShare)</c>, so all jobs together stay within the account's query limit;
+/// running tasks are few, and their polls are paced by the caller. Every wait is at most
+/// <see cref="PollScheduleOptions.MaxInterval"/>.</item>
 /// </list>
 /// </summary>
 public static class PollSchedule
@@ -64,14 +66,20 @@ public static class PollSchedule
     /// <param name="elapsed">For a running task, the time since it started (<c>scheduled_time</c>, or since submit when the provider gave none).</param>
     /// <param name="window">The expected running time of the model.</param>
     /// <param name="activeJobs">How many jobs are polling at the moment (including this one).</param>
+    /// <param name="queueWait">For a PENDING task, how long it is expected to wait for the provider to start it.</param>
     /// <param name="options">The knobs; <see langword="null"/> for defaults.</param>
-    public static TimeSpan NextDelay(bool running, TimeSpan elapsed, DurationWindow window, int activeJobs, PollScheduleOptions? options = null)
+    public static TimeSpan NextDelay(bool running, TimeSpan elapsed, DurationWindow window, int activeJobs, TimeSpan queueWait = default, PollScheduleOptions? options = null)
     {
         options ??= Defaults;
         TimeSpan delay;
         if (!running)
         {
-            delay = window.Min;
+            delay = queueWait / 2 > window.Min ? queueWait / 2 : window.Min;
+            var floor = TimeSpan.FromSeconds(Math.Max(1, activeJobs) / (options.QueryBudgetPerSecond * options.BudgetShare));
+            if (delay < floor)
+            {
+                delay = floor;
+            }
         }
         else if (elapsed < window.Min)
         {
@@ -80,12 +88,6 @@ public static class PollSchedule
         else
         {
             delay = Lag(elapsed, options);
-        }
-
-        var floor = TimeSpan.FromSeconds(Math.Max(1, activeJobs) / (options.QueryBudgetPerSecond * options.BudgetShare));
-        if (delay < floor)
-        {
-            delay = floor;
         }
 
         return delay > options.MaxInterval ? options.MaxInterval : delay;
