@@ -31,11 +31,14 @@ public sealed record GenerateRequest
     /// <summary>Parameters as <c>key=value</c>; values that parse as JSON are sent as JSON, others as strings.</summary>
     public IReadOnlyList<string> Parameters { get; init; } = [];
 
-    /// <summary>Where the images are saved.</summary>
+    /// <summary>Where the images are saved (relative paths are relative to the app root, the folder with host.json).</summary>
     public string Out { get; init; } = "out";
 
     /// <summary>The job timeout.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Configuration applied over host.json, local.settings.json and the environment (e.g. <c>DashScopeEmulator:TimeScale</c>).</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
 }
 
 /// <summary>
@@ -49,11 +52,17 @@ public static class GenerateCommand
     public const string InputsContainer = "inputs";
 
     /// <summary>Runs the command.</summary>
+    /// <param name="request">What to generate.</param>
+    /// <param name="root">The folder with host.json.</param>
+    /// <param name="output">Where progress goes.</param>
+    /// <param name="cancellationToken">Stops the command.</param>
     public static async Task<int> RunAsync(GenerateRequest request, string root, TextWriter output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(output);
-        var (app, environment) = await LocalApp.BuildAsync(new LocalAppOptions { Root = root, Urls = null, Triggers = false, Quiet = true }, cancellationToken);
+        var (app, environment) = await LocalApp.BuildAsync(
+            new LocalAppOptions { Root = root, Urls = null, Triggers = false, Quiet = true, Overrides = request.Settings },
+            cancellationToken);
         await using var _ = environment;
         await using var __ = app;
         foreach (var note in environment.Notes)
@@ -118,7 +127,7 @@ public static class GenerateCommand
             return 1;
         }
 
-        var saved = await SaveImagesAsync(app.Services.GetRequiredService<BlobServiceClient>(), result, Path.GetFullPath(Path.Combine(request.Out, jobId)), cancellationToken);
+        var saved = await SaveImagesAsync(app.Services.GetRequiredService<BlobServiceClient>(), result, Path.Combine(Path.GetFullPath(request.Out, root), jobId), cancellationToken);
         foreach (var (image, path) in saved)
         {
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,

@@ -19,7 +19,7 @@ var negative = new Option<string?>("--negative-prompt") { Description = "The neg
 var function = new Option<string?>("--function") { Description = "The wanx2.1-imageedit function, e.g. stylization_all." };
 var image = new Option<string[]>("--image") { Description = "An input image: a file (uploaded to blob storage) or an http(s) URL. Repeat for several.", AllowMultipleArgumentsPerToken = false };
 var param = new Option<string[]>("--param") { Description = "A DashScope parameter as key=value (JSON values allowed), e.g. --param n=1 --param size=\"1328*1328\". Repeat for several." };
-var outFolder = new Option<string>("--out") { Description = "Where to save the images.", DefaultValueFactory = _ => "out" };
+var outFolder = new Option<string>("--out") { Description = "Where to save the images (relative to the folder with host.json).", DefaultValueFactory = _ => "out" };
 var timeout = new Option<TimeSpan?>("--timeout") { Description = "The job timeout (default 30 minutes), e.g. 00:10:00." };
 var generate = new Command("generate", "Run one job through the whole pipeline with everything embedded and save its images.")
 {
