@@ -8,8 +8,8 @@ namespace ImageJobs.Workflow.Durable;
 /// </summary>
 /// <remarks>
 /// Orchestrator code is replayed from history: it must be deterministic. Use <see cref="CurrentUtcDateTime"/>,
-/// <see cref="NewGuid"/>, <see cref="CreateTimer(DateTime, CancellationToken)"/> and activities instead of
-/// <c>DateTime.UtcNow</c>, <c>Guid.NewGuid</c>, <c>Task.Delay</c> or I/O, and never <c>ConfigureAwait(false)</c>.
+/// <see cref="NewGuid"/>, <see cref="CreateTimer(DateTime, CancellationToken)"/> and activities instead of the system
+/// clock, random GUIDs, delays or I/O, and never leave the orchestration's context with <c>ConfigureAwait</c>.
 /// To cancel the loser of a <c>Task.WhenAny</c> race, call <see cref="CancellationTokenSource.Cancel()"/>, not
 /// <c>CancelAsync</c> (which runs the callbacks on the thread pool, outside the orchestration's single thread).
 /// </remarks>
