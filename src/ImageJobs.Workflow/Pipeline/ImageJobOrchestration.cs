@@ -104,7 +104,8 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
     private static async Task<SubmitOutcome> SubmitAsync(IOrchestrationContext context, ImageJob job, DateTime deadline)
     {
         DateTimeOffset? reserved = null;
-        for (var attempt = 1; ; attempt++)
+        var attempt = 0;
+        while (true)
         {
             var outcome = await context.CallActivityAsync<SubmitOutcome>(SubmitTaskActivity.Name, new SubmitRequest(job, reserved), StorageRetry);
             reserved = null;
@@ -119,10 +120,11 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
                 context.SetCustomStatus(new JobProgress("submitting", ProviderStatus: "QUEUED", NextPollAt: slot.UtcDateTime));
                 await context.CreateTimer(slot.UtcDateTime, CancellationToken.None);
                 reserved = slot;
-                attempt--;
                 continue;
             }
 
+            // A real answer from the provider (or a refusal before it): only these count as attempts.
+            attempt++;
             if (outcome.TaskId is not null || !outcome.Retryable || attempt >= MaxSubmitAttempts)
             {
                 return outcome;
