@@ -190,8 +190,9 @@ public sealed partial class UploadScanner(BlobServiceClient blobs, JobIntake int
             {
                 return;
             }
-            catch (RequestFailedException ex)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                // Storage down or one bad blob: log it and scan again, rather than stop handling uploads.
                 LogScanError(logger, ex);
                 await Task.Delay(Interval, stoppingToken);
             }
@@ -256,6 +257,6 @@ public sealed partial class UploadScanner(BlobServiceClient blobs, JobIntake int
     [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Upload {BlobName} was not turned into a job: {Reason}")]
     private static partial void LogRejected(ILogger logger, string blobName, string reason);
 
-    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "The uploads scanner could not reach storage.")]
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "The uploads scan failed; scanning again.")]
     private static partial void LogScanError(ILogger logger, Exception exception);
 }
