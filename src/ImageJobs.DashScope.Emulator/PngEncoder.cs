@@ -7,8 +7,9 @@ namespace ImageJobs.DashScope.Emulator;
 /// <summary>
 /// A minimal PNG writer (8-bit RGB, no interlace, filter 0): signature, IHDR, one IDAT (zlib), IEND.
 /// Deterministic pictures come from <see cref="Paint"/>: a gradient and a stripe pattern chosen by a hash.
+/// Public so tests and benchmarks can make real input images with the same encoder.
 /// </summary>
-internal static class PngEncoder
+public static class PngEncoder
 {
     private static readonly byte[] Signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 

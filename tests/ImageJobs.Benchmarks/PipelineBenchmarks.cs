@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.IO.Compression;
 using System.Text.Json.Nodes;
 using ImageJobs.DashScope;
 using ImageJobs.DashScope.Emulator;
@@ -77,7 +76,7 @@ internal static class PipelineBenchmarks
         await using var rig = await Rig.StartAsync(timeScale, limits: true);
         var intake = rig.App.Services.GetRequiredService<JobIntake>();
         var client = rig.App.Services.GetRequiredService<IOrchestrationClient>();
-        var image = DashScopeImageData.ToDataUri(SolidPng(512, 512));
+        var image = DashScopeImageData.ToDataUri(PngEncoder.Paint(512, 512, hash: 1));
         var models = new (string Model, string Body)[]
         {
             (DashScopeModels.WanxV1, """{"model":"wanx-v1","input":{"prompt":"p"},"parameters":{"n":1}}"""),
@@ -175,54 +174,6 @@ internal static class PipelineBenchmarks
     }
 
     private static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
-
-    private static byte[] SolidPng(int width, int height)
-    {
-        var raw = new byte[(1 + (width * 3)) * height];
-        for (var y = 0; y < height; y++)
-        {
-            for (var x = 0; x < width; x++)
-            {
-                var o = (y * (1 + (width * 3))) + 1 + (x * 3);
-                raw[o] = (byte)x;
-                raw[o + 1] = (byte)y;
-                raw[o + 2] = 128;
-            }
-        }
-
-        using var idat = new MemoryStream();
-        using (var z = new ZLibStream(idat, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            z.Write(raw);
-        }
-
-        using var png = new MemoryStream();
-        png.Write([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-        Span<byte> ihdr = stackalloc byte[13];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr[4..], height);
-        ihdr[8] = 8;
-        ihdr[9] = 2;
-        Chunk(png, "IHDR"u8, ihdr);
-        Chunk(png, "IDAT"u8, idat.ToArray());
-        Chunk(png, "IEND"u8, []);
-        return png.ToArray();
-    }
-
-    private static void Chunk(Stream png, ReadOnlySpan<byte> type, ReadOnlySpan<byte> data)
-    {
-        Span<byte> length = stackalloc byte[4];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
-        png.Write(length);
-        var body = new byte[4 + data.Length];
-        type.CopyTo(body);
-        data.CopyTo(body.AsSpan(4));
-        png.Write(body);
-        var crc = System.IO.Hashing.Crc32.HashToUInt32(body);
-        Span<byte> crcBytes = stackalloc byte[4];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(crcBytes, crc);
-        png.Write(crcBytes);
-    }
 
     /// <summary>Azurite + emulator + webhook receiver + the local app (no HTTP, no triggers).</summary>
     private sealed class Rig : IAsyncDisposable

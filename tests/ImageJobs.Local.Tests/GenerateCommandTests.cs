@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
 using ImageJobs.Local;
+using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Testing;
 
 namespace ImageJobs.Local.Tests;
@@ -32,8 +32,7 @@ public sealed class GenerateCommandTests
         Assert.Equal(2, files.Length);
         foreach (var file in files)
         {
-            var header = File.ReadAllBytes(file).AsSpan(0, 24);
-            Assert.Equal((720, 1280), (BinaryPrimitives.ReadInt32BigEndian(header[16..]), BinaryPrimitives.ReadInt32BigEndian(header[20..])));
+            Assert.Equal((720, 1280), TestImages.PngSize(File.ReadAllBytes(file)));
         }
 
         Directory.Delete(outDir, recursive: true);
