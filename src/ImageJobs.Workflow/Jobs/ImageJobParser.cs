@@ -130,9 +130,6 @@ public static partial class ImageJobParser
         return errors;
     }
 
-    /// <summary>Whether a string is a valid job id.</summary>
-    public static bool IsValidJobId(string? value) => value is not null && JobIdPattern().IsMatch(value);
-
     /// <summary>Splits <c>blob:{container}/{name}</c>, or returns <see langword="null"/> when malformed.</summary>
     public static (string Container, string Name)? ParseBlobReference(string value)
     {

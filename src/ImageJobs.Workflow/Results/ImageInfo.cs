@@ -5,9 +5,6 @@ namespace ImageJobs.Workflow.Results;
 /// <summary>Reads the format and pixel size of an image from its first bytes (PNG, JPEG, GIF, BMP, WebP).</summary>
 public static class ImageInfo
 {
-    /// <summary>How many leading bytes <see cref="TryRead"/> wants to see for PNG, GIF, BMP and WebP.</summary>
-    public const int HeaderBytes = 32;
-
     private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0d, 0x0a, 0x1a, 0x0a];
 
     /// <summary>Reads the mime type and dimensions, when the header is recognised.</summary>
