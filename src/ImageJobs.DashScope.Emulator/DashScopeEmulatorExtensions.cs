@@ -16,6 +16,7 @@ public static class DashScopeEmulatorExtensions
         ["--seed"] = Key(nameof(DashScopeEmulatorOptions.Seed)),
         ["--enable-limits"] = Key(nameof(DashScopeEmulatorOptions.EnableLimits)),
         ["--limit-scale"] = Key(nameof(DashScopeEmulatorOptions.LimitScale)),
+        ["--scale-rate-windows"] = Key(nameof(DashScopeEmulatorOptions.ScaleRateWindows)),
         ["--reject-over-concurrency"] = Key(nameof(DashScopeEmulatorOptions.RejectOverConcurrency)),
         ["--task-ttl"] = Key(nameof(DashScopeEmulatorOptions.TaskTtl)),
         ["--result-url-ttl"] = Key(nameof(DashScopeEmulatorOptions.ResultUrlTtl)),

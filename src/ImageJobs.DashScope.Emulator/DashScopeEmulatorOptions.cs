@@ -28,6 +28,13 @@ public sealed class DashScopeEmulatorOptions
     public double LimitScale { get; set; } = 1.0;
 
     /// <summary>
+    /// Whether the RPS and QPS limits count over one second of service time (<c>1 s × TimeScale</c>) instead of one real
+    /// second. False (default) keeps them in real seconds, as clients pace them. True keeps a time-scaled run
+    /// proportioned like the real service (at 0.01 a 2 RPS limit allows 2 submits per 10 ms), for throughput runs.
+    /// </summary>
+    public bool ScaleRateWindows { get; set; }
+
+    /// <summary>
     /// What happens over a model's concurrent-task cap: false (default) queues the task as PENDING until a slot frees;
     /// true answers 429 <c>Throttling.RateQuota</c> instead.
     /// </summary>

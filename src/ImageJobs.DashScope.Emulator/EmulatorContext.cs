@@ -16,6 +16,7 @@ internal sealed class EmulatorContext
         Options = options.Clone();
         Clock = new EmulatorClock(time, Options.TimeScale);
         Store = new TaskStore(Clock, Options.TaskTtl);
+        Limiter = new RateLimiter(Options.ScaleRateWindows ? Clock.Scale(TimeSpan.FromSeconds(1)) : TimeSpan.FromSeconds(1));
 #pragma warning disable CA5394 // Not security: a seeded source makes fault injection and latencies repeatable.
         _random = Options.Seed is { } seed ? new Random(seed) : new Random();
 #pragma warning restore CA5394
@@ -29,7 +30,7 @@ internal sealed class EmulatorContext
 
     public EmulatorStats Stats { get; } = new();
 
-    public RateLimiter Limiter { get; } = new();
+    public RateLimiter Limiter { get; }
 
     public UrlSigner Signer { get; } = new();
 

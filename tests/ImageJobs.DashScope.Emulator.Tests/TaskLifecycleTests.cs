@@ -215,6 +215,24 @@ public sealed class TaskLifecycleTests
         Assert.Equal(5, stats.Submissions);
     }
 
+    [Theory]
+    [InlineData(false, HttpStatusCode.TooManyRequests)] // real seconds: still the same window 200 ms later
+    [InlineData(true, HttpStatusCode.OK)]               // service seconds at 0.1: the window is 100 ms
+    public async Task Submit_ScaleRateWindows_WindowIsOneServiceSecond(bool scaled, HttpStatusCode after200Ms)
+    {
+        var time = new ManualTimeProvider();
+        await using var emu = await EmulatorClient.StartAsync(o => { o.TimeScale = 0.1; o.ScaleRateWindows = scaled; }, time);
+        Assert.Equal(HttpStatusCode.OK, (await emu.PostAsync(EmulatorClient.Text2Image, Qwen)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await emu.PostAsync(EmulatorClient.Text2Image, Qwen)).Status);
+        var third = await emu.PostAsync(EmulatorClient.Text2Image, Qwen);
+        time.Advance(TimeSpan.FromMilliseconds(200));
+
+        var later = await emu.PostAsync(EmulatorClient.Text2Image, Qwen);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.Status); // 2 RPS either way
+        Assert.Equal(after200Ms, later.Status);
+    }
+
     [Fact]
     public async Task Submit_LimitScale_RaisesRps()
     {
