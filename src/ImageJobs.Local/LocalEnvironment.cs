@@ -156,6 +156,11 @@ public sealed class LocalEnvironment : IAsyncDisposable
         Settings["ImageJobs:ResultHosts:0"] = authority;
         Settings["ImageJobs:Outbound:AllowedHosts:100"] = authority;
         Settings["ImageJobs:ExpectedDurationScale"] = options.TimeScale.ToString(CultureInfo.InvariantCulture);
+        if (options.ScaleRateWindows)
+        {
+            Settings["ImageJobs:RateWindowScale"] = options.TimeScale.ToString(CultureInfo.InvariantCulture);
+        }
+
         Notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"DashScope: no DASHSCOPE_API_KEY, using the embedded emulator at {_emulator.BaseAddress} (time scale {options.TimeScale})."));
     }

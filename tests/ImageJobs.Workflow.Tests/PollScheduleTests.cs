@@ -44,6 +44,20 @@ public sealed class PollScheduleTests
     }
 
     [Fact]
+    public void ForRateWindow_ScaledProvider_ScalesBudgetAndMinimumLag()
+    {
+        // An emulator at time scale 0.01 with scaled rate windows: 2 000 queries per real second, lags 100× shorter.
+        var scaled = new PollScheduleOptions().ForRateWindow(0.01);
+        var edit = new DurationWindow(TimeSpan.FromSeconds(0.05), TimeSpan.FromSeconds(0.15));
+
+        Assert.Equal(TimeSpan.FromSeconds(0.25), PollSchedule.NextDelay(running: false, TimeSpan.Zero, edit, activeJobs: 400, options: scaled));
+        Assert.Equal(TimeSpan.FromSeconds(0.015), PollSchedule.NextDelay(running: true, TimeSpan.FromSeconds(0.06), edit, 1, options: scaled));
+        Assert.Equal(TimeSpan.FromSeconds(1.5), PollSchedule.NextDelay(running: true, TimeSpan.FromSeconds(0.06), edit, 1));
+        Assert.Same(scaled, scaled.ForRateWindow(1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => scaled.ForRateWindow(0));
+    }
+
+    [Fact]
     public void NextDelay_RunningTask_NotSlowedByOtherJobs()
     {
         Assert.Equal(TimeSpan.FromSeconds(3), PollSchedule.NextDelay(running: true, TimeSpan.FromSeconds(30), Wanx, activeJobs: 400));

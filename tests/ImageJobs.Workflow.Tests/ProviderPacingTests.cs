@@ -33,6 +33,33 @@ public sealed class ProviderPacingTests
     }
 
     [Fact]
+    public void ReserveSubmit_ScaledRateWindow_SpacesSlotsByTheScaledInterval()
+    {
+        using var pacing = new ProviderPacing(new ManualTime(T0), new ImageJobsOptions { RateWindowScale = 0.01 });
+
+        var first = pacing.ReserveSubmit(DashScopeModels.WanxV1, null);
+        var second = pacing.ReserveSubmit(DashScopeModels.WanxV1, null);
+
+        Assert.Equal(0.00625, (second - first).TotalSeconds, precision: 6);
+    }
+
+    [Theory]
+    [InlineData(0.01)]   // query interval 0.625 ms: below a timer tick, so tokens come in batches
+    [InlineData(0.0001)]
+    public async Task QueryAsync_ScaledBelowATimerTick_KeepsGranting(double scale)
+    {
+        // A replenishment period under 1 ms once made the timer fire only once: the second query waited forever.
+        using var pacing = new ProviderPacing(TimeProvider.System, new ImageJobsOptions { RateWindowScale = scale });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        for (var i = 0; i < 40; i++)
+        {
+            using var lease = await pacing.QueryAsync(timeout.Token);
+            Assert.True(lease.IsAcquired);
+        }
+    }
+
+    [Fact]
     public void ReserveSubmit_ModelsArePacedIndependently()
     {
         using var pacing = new ProviderPacing(new ManualTime(T0));

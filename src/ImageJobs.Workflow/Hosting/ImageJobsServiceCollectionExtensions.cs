@@ -36,6 +36,7 @@ public static class ImageJobsServiceCollectionExtensions
                 "IMAGEJOBS_WEBHOOK_SECRET starts with 'whsec_' but the rest is not base64: a Standard Webhooks secret is whsec_{base64}.")
             .Validate(o => o.MaxResultImageBytes > 0, "ImageJobs:MaxResultImageBytes must be positive.")
             .Validate(o => o.ExpectedDurationScale > 0, "ImageJobs:ExpectedDurationScale must be positive.")
+            .Validate(o => o.RateWindowScale > 0 && !double.IsInfinity(o.RateWindowScale), "ImageJobs:RateWindowScale must be a positive number.")
             .Validate(o => o.InputSasLifetime > TimeSpan.Zero, "ImageJobs:InputSasLifetime must be positive.")
             .ValidateOnStart();
         services.AddOptions<OutboundOptions>()

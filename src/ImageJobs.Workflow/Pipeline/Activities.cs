@@ -22,7 +22,8 @@ namespace ImageJobs.Workflow.Pipeline;
 /// (the orchestration retries throttling and 5xx on durable timers); only storage or network failures throw.
 /// </summary>
 public sealed partial class SubmitTaskActivity(
-    DashScopeClient client, JobStateStore state, InputResolver inputs, DurationLearning durations, ProviderPacing pacing, TimeProvider time, ILogger<SubmitTaskActivity> logger)
+    DashScopeClient client, JobStateStore state, InputResolver inputs, DurationLearning durations, ProviderPacing pacing, ImageJobsOptions options,
+    TimeProvider time, ILogger<SubmitTaskActivity> logger)
     : IActivity<SubmitRequest, SubmitOutcome>
 {
     /// <summary>The activity name.</summary>
@@ -32,7 +33,10 @@ public sealed partial class SubmitTaskActivity(
     public const string PacedCode = "Paced";
 
     /// <inheritdoc />
-    public async Task<SubmitOutcome> RunAsync(SubmitRequest request, CancellationToken cancellationToken)
+    public async Task<SubmitOutcome> RunAsync(SubmitRequest request, CancellationToken cancellationToken) =>
+        await RunCoreAsync(request, cancellationToken) with { RateWindowScale = options.RateWindowScale };
+
+    private async Task<SubmitOutcome> RunCoreAsync(SubmitRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var input = request.Job;
@@ -124,13 +128,13 @@ public sealed class GetTaskActivity(DashScopeClient client, DurationLearning dur
     public async Task<TaskSnapshot> RunAsync(TaskQuery input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var (active, sameModel) = pollers.Touch(input.JobId, input.Model);
         DashScopeTask task;
         using (await pacing.QueryAsync(cancellationToken))
         {
             task = await client.GetTaskAsync(input.TaskId, cancellationToken);
         }
 
+        var (active, _, ahead) = pollers.Touch(input.JobId, input.Model, task.SubmitTime);
         var status = task.Status.ToString();
         if (status is "SUCCEEDED" or "FAILED" or "CANCELED" or "UNKNOWN")
         {
@@ -156,7 +160,9 @@ public sealed class GetTaskActivity(DashScopeClient client, DurationLearning dur
             : null;
         var window = await durations.GetWindowAsync(input.Model, cancellationToken);
         var concurrency = DashScopeModels.TryGetProfile(input.Model, out var profile) ? profile.MaxConcurrentTasks : 1;
-        var queueWait = (window.Min + window.Max) / 2 * (Math.Max(0, sameModel - concurrency) / (double)concurrency);
+        // FIFO per model: this task starts once all but concurrency - 1 of the tasks ahead have ended; the running ones
+        // are on average half done.
+        var queueWait = (window.Min + window.Max) / 2 * (Math.Max(0, ahead - concurrency + 0.5) / concurrency);
         return new TaskSnapshot(status, task.ScheduledTime, task.EndTime, status == "SUCCEEDED" ? null : error, results, window, active, queueWait);
     }
 }

@@ -25,6 +25,8 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
         HandleFailure = failure => !failure.IsCausedBy<Outbound.OutboundUrlRefusedException>(),
     };
 
+    private static readonly PollScheduleOptions Schedule = new();
+
     /// <summary>The external event that asks a job to stop (raised by <c>POST /api/jobs/{id}/cancel</c>).</summary>
     public const string CancelEventName = "CancelJob";
 
@@ -162,6 +164,7 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
         var query = new TaskQuery(job.JobId, job.Model, submitted.TaskId!);
         var submittedAt = context.CurrentUtcDateTime;
         var window = submitted.Window;
+        var schedule = Schedule.ForRateWindow(submitted.RateWindowScale);
 
         // Assume the task starts at once (it usually does); a PENDING answer says it is queued behind others.
         var running = true;
@@ -177,7 +180,7 @@ public sealed partial class ImageJobOrchestration : IOrchestration<ImageJob, Job
             {
                 var now = context.CurrentUtcDateTime;
                 var elapsed = now - startedRunning;
-                var next = now + PollSchedule.NextDelay(running, elapsed, window, activeJobs, queueWait);
+                var next = now + PollSchedule.NextDelay(running, elapsed, window, activeJobs, queueWait, schedule);
                 var final = next >= deadline;
                 if (final)
                 {

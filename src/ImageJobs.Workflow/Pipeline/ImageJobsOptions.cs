@@ -57,4 +57,11 @@ public sealed class ImageJobsOptions
     /// The local host sets it to the emulator's time scale. Default 1.
     /// </summary>
     public double ExpectedDurationScale { get; set; } = 1.0;
+
+    /// <summary>
+    /// The length, in seconds, of the window DashScope's per-second limits count over (submit RPS per model, 20 QPS for
+    /// task queries). Pacing and the poll schedule's query budget and minimum lag scale with it. 1 for DashScope; the
+    /// local host sets it to the emulator's time scale when the emulator runs with <c>ScaleRateWindows</c>. Default 1.
+    /// </summary>
+    public double RateWindowScale { get; set; } = 1.0;
 }

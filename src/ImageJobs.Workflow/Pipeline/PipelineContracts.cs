@@ -16,6 +16,9 @@ public sealed record SubmitOutcome(string? TaskId, bool Reused, JobError? Error,
 {
     /// <summary>A submit slot reserved for the job (when <see cref="Error"/> is <see cref="SubmitTaskActivity.PacedCode"/>): pass it back when it is due.</summary>
     public DateTimeOffset? ReservedSlot { get; init; }
+
+    /// <summary>The provider's rate window in seconds (<see cref="ImageJobsOptions.RateWindowScale"/>), for the poll schedule. Default 1.</summary>
+    public double RateWindowScale { get; init; } = 1.0;
 }
 
 /// <summary>The input of <see cref="SubmitTaskActivity"/>.</summary>
@@ -37,8 +40,8 @@ public sealed record TaskQuery(string JobId, string Model, string TaskId);
 /// <param name="Results">One entry per requested image: a URL or a per-image error.</param>
 /// <param name="Window">The expected running time to plan the next poll with.</param>
 /// <param name="ActiveJobs">How many jobs are polling now (the query budget is shared).</param>
-/// <param name="QueueWait">For a PENDING task, its expected wait for the provider: the jobs of its model beyond the
-/// model's concurrency, times the mean running time, divided by the concurrency.</param>
+/// <param name="QueueWait">For a PENDING task, its expected wait for the provider: the jobs of its model submitted
+/// before it, beyond the model's concurrency (less half a running task), times the mean running time, divided by the concurrency.</param>
 public sealed record TaskSnapshot(
     string Status, DateTimeOffset? ScheduledTime, DateTimeOffset? EndTime, JobError? Error,
     IReadOnlyList<TaskResultItem> Results, DurationWindow Window, int ActiveJobs, TimeSpan QueueWait = default)

@@ -15,8 +15,9 @@ namespace ImageJobs.Workflow.Pipeline;
 /// inline (the poll schedule already spreads polls to fit).</item>
 /// </list>
 /// Several processes (Functions scale-out) still share the account: the 429s they cause are retried as before.
+/// Against an emulator whose rate windows are scaled, every interval is scaled by <see cref="ImageJobsOptions.RateWindowScale"/>.
 /// </summary>
-public sealed class ProviderPacing(TimeProvider time) : IDisposable
+public sealed class ProviderPacing : IDisposable
 {
     /// <summary>The share of each limit used.</summary>
     public const double Headroom = 0.8;
@@ -24,9 +25,31 @@ public sealed class ProviderPacing(TimeProvider time) : IDisposable
     /// <summary>The longest an activity waits in place for its submit slot.</summary>
     public static readonly TimeSpan MaxInlineWait = TimeSpan.FromSeconds(1);
 
+    private static readonly TimeSpan MinPeriod = TimeSpan.FromMilliseconds(10);
     private readonly ConcurrentDictionary<string, SlotClock> _submits = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TokenBucketRateLimiter> _gates = new(StringComparer.Ordinal);
-    private readonly TokenBucketRateLimiter _queries = Bucket(Interval(DashScopeModels.TaskQueryRequestsPerSecond));
+    private readonly TimeProvider _time;
+    private readonly double _windowScale;
+    private readonly TokenBucketRateLimiter _queries;
+
+    /// <summary>Paces under DashScope's limits, in real seconds.</summary>
+    public ProviderPacing(TimeProvider time)
+        : this(time, 1.0)
+    {
+    }
+
+    /// <summary>Paces under DashScope's limits, counted over windows of <see cref="ImageJobsOptions.RateWindowScale"/> seconds.</summary>
+    public ProviderPacing(TimeProvider time, ImageJobsOptions options)
+        : this(time, (options ?? throw new ArgumentNullException(nameof(options))).RateWindowScale)
+    {
+    }
+
+    private ProviderPacing(TimeProvider time, double windowScale)
+    {
+        _time = time;
+        _windowScale = windowScale;
+        _queries = Bucket(DashScopeModels.TaskQueryRequestsPerSecond);
+    }
 
     /// <summary>
     /// Reserves the next submit slot of <paramref name="model"/>, or confirms <paramref name="reserved"/> when that slot
@@ -34,13 +57,13 @@ public sealed class ProviderPacing(TimeProvider time) : IDisposable
     /// </summary>
     public DateTimeOffset ReserveSubmit(string model, DateTimeOffset? reserved)
     {
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         if (reserved is { } slot && slot <= now + MaxInlineWait)
         {
             return slot;
         }
 
-        var clock = _submits.GetOrAdd(model, static m => new SlotClock(Interval(DashScopeModels.TryGetProfile(m, out var p) ? p.SubmitRequestsPerSecond : 1)));
+        var clock = _submits.GetOrAdd(model, m => new SlotClock(Interval(SubmitRate(m))));
         return clock.Next(now);
     }
 
@@ -49,7 +72,7 @@ public sealed class ProviderPacing(TimeProvider time) : IDisposable
     /// still go out one interval apart.
     /// </summary>
     public ValueTask<RateLimitLease> SubmitGateAsync(string model, CancellationToken cancellationToken) =>
-        _gates.GetOrAdd(model, static m => Bucket(Interval(DashScopeModels.TryGetProfile(m, out var p) ? p.SubmitRequestsPerSecond : 1)))
+        _gates.GetOrAdd(model, m => Bucket(SubmitRate(m)))
             .AcquireAsync(1, cancellationToken);
 
     /// <summary>Waits for a task-query slot.</summary>
@@ -65,17 +88,26 @@ public sealed class ProviderPacing(TimeProvider time) : IDisposable
         }
     }
 
-    private static TimeSpan Interval(int perSecond) => TimeSpan.FromSeconds(1 / (perSecond * Headroom));
+    private static int SubmitRate(string model) => DashScopeModels.TryGetProfile(model, out var p) ? p.SubmitRequestsPerSecond : 1;
 
-    private static TokenBucketRateLimiter Bucket(TimeSpan interval) => new(new TokenBucketRateLimiterOptions
+    private TimeSpan Interval(int perSecond) => TimeSpan.FromSeconds(_windowScale / (perSecond * Headroom));
+
+    private TokenBucketRateLimiter Bucket(int perSecond)
     {
-        TokenLimit = 1,
-        TokensPerPeriod = 1,
-        ReplenishmentPeriod = interval,
-        QueueLimit = int.MaxValue,
-        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-        AutoReplenishment = true,
-    });
+        // Timers tick in whole milliseconds, so a scaled interval below MinPeriod becomes several tokens per MinPeriod
+        // (half the period's share: a burst right before and right after a refill still fits one window).
+        var interval = Interval(perSecond);
+        var (period, tokens) = interval >= MinPeriod ? (interval, 1) : (MinPeriod, Math.Max(1, (int)(MinPeriod / interval / 2)));
+        return new(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = tokens,
+            TokensPerPeriod = tokens,
+            ReplenishmentPeriod = period,
+            QueueLimit = int.MaxValue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            AutoReplenishment = true,
+        });
+    }
 
     private sealed class SlotClock(TimeSpan interval)
     {

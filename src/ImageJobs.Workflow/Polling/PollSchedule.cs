@@ -44,6 +44,21 @@ public sealed record PollScheduleOptions
 
     /// <summary>The share of <see cref="QueryBudgetPerSecond"/> this app plans to use, leaving room for others. Default 0.8.</summary>
     public double BudgetShare { get; init; } = 0.8;
+
+    /// <summary>
+    /// These options for a provider whose per-second limits count over <paramref name="windowSeconds"/> seconds (an
+    /// emulator running time-scaled, see <c>ImageJobs:RateWindowScale</c>): the query budget per real second grows and
+    /// the minimum lag shrinks by that factor. 1 returns these options.
+    /// </summary>
+    public PollScheduleOptions ForRateWindow(double windowSeconds)
+    {
+        if (!(windowSeconds > 0) || double.IsInfinity(windowSeconds))
+        {
+            throw new ArgumentOutOfRangeException(nameof(windowSeconds), windowSeconds, "The rate window must be a positive number of seconds.");
+        }
+
+        return windowSeconds == 1 ? this : this with { MinLag = MinLag * windowSeconds, QueryBudgetPerSecond = QueryBudgetPerSecond / windowSeconds };
+    }
 }
 
 /// <summary>
