@@ -73,7 +73,17 @@ internal static class PipelineBenchmarks
     {
         var perModel = args.GetInt("jobs", 200) / 4;
         var timeScale = double.Parse(args.Get("time-scale", "0.01"), CultureInfo.InvariantCulture);
-        await using var rig = await Rig.StartAsync(timeScale, limits: true);
+        var rateWindows = args.Get("rate-windows", "scaled");
+        if (rateWindows is not ("scaled" or "real"))
+        {
+            Console.Error.WriteLine("--rate-windows must be 'scaled' or 'real'.");
+            return 2;
+        }
+
+        // scaled: the emulator is the real service sped up in every respect (2 submits per service second, 20 queries per
+        // service second); real: the limits stay per real second while tasks run 1/time-scale faster.
+        await using var rig = await Rig.StartAsync(timeScale, limits: true, scaleRateWindows: rateWindows == "scaled");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  time scale {timeScale}, rate windows {rateWindows}"));
         var intake = rig.App.Services.GetRequiredService<JobIntake>();
         var client = rig.App.Services.GetRequiredService<IOrchestrationClient>();
         var image = DashScopeImageData.ToDataUri(PngEncoder.Paint(512, 512, hash: 1));
@@ -86,6 +96,7 @@ internal static class PipelineBenchmarks
         };
 
         var clock = Stopwatch.StartNew();
+        var startedAt = DateTimeOffset.UtcNow;
         var ids = new List<(string Id, string Model)>();
         foreach (var (model, body) in models)
         {
@@ -120,12 +131,18 @@ internal static class PipelineBenchmarks
         // Provider-side busy time per model, from the task list (start/end of every task).
         var api = new DashScopeClient(new DashScopeClientOptions { Endpoint = rig.Emulator.BaseAddress, ApiKey = "sk-bench" });
         var busy = new Dictionary<string, List<double>>();
+        var spans = new Dictionary<string, (DateTimeOffset First, DateTimeOffset Last)>();
+        var ends = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         for (var page = 1; ; page++)
         {
             var list = await api.ListTasksAsync(new DashScopeTaskListQuery { PageNo = page, PageSize = 100 });
             foreach (var task in list.Tasks.Where(t => t.StartTime is not null && t.EndTime is not null))
             {
                 (busy.TryGetValue(task.ModelName!, out var l) ? l : busy[task.ModelName!] = []).Add((task.EndTime!.Value - task.StartTime!.Value).TotalSeconds);
+                ends[task.TaskId!] = task.EndTime.Value;
+                spans[task.ModelName!] = spans.TryGetValue(task.ModelName!, out var span)
+                    ? (task.StartTime.Value < span.First ? task.StartTime.Value : span.First, task.EndTime.Value > span.Last ? task.EndTime.Value : span.Last)
+                    : (task.StartTime.Value, task.EndTime.Value);
             }
 
             if (list.Tasks.Count < 100)
@@ -142,8 +159,8 @@ internal static class PipelineBenchmarks
             var durations = busy.GetValueOrDefault(model) ?? [];
             var mean = durations.Count > 0 ? durations.Average() : double.NaN;
             var modelIdeal = perModel * mean / profile.MaxConcurrentTasks;
-            var submitBound = (perModel - profile.SubmitRequestsPerSecond) / (double)profile.SubmitRequestsPerSecond;
-            var modelMakespan = results.Where(r => r.Model == model).Max(r => (r.Result.CompletedAt - r.Result.StartedAt).TotalSeconds);
+            var submitBound = (perModel - profile.SubmitRequestsPerSecond) / (double)profile.SubmitRequestsPerSecond * (rateWindows == "scaled" ? timeScale : 1);
+            var lastDone = new DateTimeOffset(results.Where(r => r.Model == model).Max(r => r.Result.CompletedAt), TimeSpan.Zero);
             ideal = Math.Max(ideal, modelIdeal);
             busyTotal += durations.Sum();
             capacity += profile.MaxConcurrentTasks * makespan;
@@ -151,8 +168,25 @@ internal static class PipelineBenchmarks
             report.Add($"{model}.ideal_s", modelIdeal, "s", "jobs × task time / concurrency");
             report.Add($"{model}.submit_rate_bound_s", submitBound, "s", "jobs / submit RPS");
             report.Add($"{model}.utilization_pct", 100 * durations.Sum() / (profile.MaxConcurrentTasks * makespan), "%");
+            if (spans.TryGetValue(model, out var span))
+            {
+                // Where the makespan goes: before the provider starts the first task, while it works, after the last one.
+                report.Add($"{model}.first_task_started_s", (span.First - startedAt).TotalSeconds, "s", "from the first job's start");
+                report.Add($"{model}.provider_span_s", (span.Last - span.First).TotalSeconds, "s", "first task start to last task end");
+                report.Add($"{model}.tail_s", (lastDone - span.Last).TotalSeconds, "s", "last task end to last job done");
+            }
         }
 
+        // Per job: task end at the provider → SUCCEEDED seen → images stored and events sent.
+        var detection = results.Where(r => r.Result.TaskId is { } t && ends.ContainsKey(t) && r.Result.DetectedAt is not null)
+            .Select(r => (r.Result.DetectedAt!.Value - ends[r.Result.TaskId!].UtcDateTime).TotalSeconds).Order().ToList();
+        var finishing = results.Where(r => r.Result.DetectedAt is not null)
+            .Select(r => (r.Result.CompletedAt - r.Result.DetectedAt!.Value).TotalSeconds).Order().ToList();
+        report.Add("detection_lag_p50_s", Report.Percentile(detection, 50), "s", "task end → SUCCEEDED seen");
+        report.Add("detection_lag_p95_s", Report.Percentile(detection, 95), "s");
+        report.Add("finish_p50_s", Report.Percentile(finishing, 50), "s", "seen → images stored, events sent");
+        report.Add("finish_p95_s", Report.Percentile(finishing, 95), "s");
+        report.Add("rate_windows", rateWindows);
         report.Add("jobs", results.Length);
         report.Add("makespan_s", makespan, "s");
         report.Add("ideal_s", ideal, "s");
@@ -200,11 +234,14 @@ internal static class PipelineBenchmarks
 
         public string WebhookUrl => _receiver.Urls.First() + "/hook";
 
-        public static async Task<Rig> StartAsync(double timeScale, bool limits)
+        public static async Task<Rig> StartAsync(double timeScale, bool limits, bool scaleRateWindows = false)
         {
             var azurite = new AzuriteFixture();
             await azurite.InitializeAsync();
-            var emulator = await DashScopeEmulator.StartAsync(new DashScopeEmulatorOptions { TimeScale = timeScale, ApiKey = "sk-bench", Seed = 1, EnableLimits = limits });
+            var emulator = await DashScopeEmulator.StartAsync(new DashScopeEmulatorOptions
+            {
+                TimeScale = timeScale, ApiKey = "sk-bench", Seed = 1, EnableLimits = limits, ScaleRateWindows = scaleRateWindows,
+            });
             var webhooks = new ConcurrentDictionary<string, DateTime>();
             var receiverBuilder = WebApplication.CreateSlimBuilder();
             receiverBuilder.Logging.ClearProviders();
@@ -231,6 +268,7 @@ internal static class PipelineBenchmarks
                     ["ImageJobs:ResultHosts:0"] = authority,
                     ["ImageJobs:Outbound:AllowPrivateNetworks"] = "true",
                     ["ImageJobs:ExpectedDurationScale"] = timeScale.ToString(CultureInfo.InvariantCulture),
+                    ["ImageJobs:RateWindowScale"] = (scaleRateWindows ? timeScale : 1).ToString(CultureInfo.InvariantCulture),
                     ["IMAGEJOBS_WEBHOOK_SECRET"] = Secret,
                 },
             });

@@ -28,6 +28,8 @@ static int Usage()
                    --jobs N              (default 30)
           throughput  200 jobs (50 per model family) against the emulator, real per-model limits
                    --jobs N (default 200)  --time-scale X (default 0.01)
+                   --rate-windows scaled|real  (default scaled: RPS/QPS per service second, i.e. the real service
+                                         sped up in every respect; real: limits per real second)
         """);
     return 2;
 }
