@@ -1,6 +1,7 @@
 using ImageJobs.Durable;
 using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ImageJobs.Local.Tests;
@@ -17,6 +18,24 @@ public sealed class LocalAppTests(AzuriteFixture azurite) : IClassFixture<Azurit
         Assert.Equal(app.Hub, engine.HubName);
         Assert.NotEqual("ImageJobsHub", engine.HubName);
         Assert.Contains(app.Logs.Entries, e => e.Contains(app.Hub, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(false, null)]
+    [InlineData(true, "0.01")]
+    public async Task EmbeddedEmulator_ScaledRateWindows_AppPacesToTheSameScale(bool scaled, string? expectedRateWindowScale)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = azurite.ConnectionString,
+            ["DashScopeEmulator:TimeScale"] = "0.01",
+            ["DashScopeEmulator:ScaleRateWindows"] = scaled ? "true" : "false",
+        }).Build();
+
+        await using var environment = await LocalEnvironment.PrepareAsync(RepoPaths.Root, configuration, CancellationToken.None);
+
+        Assert.Equal("0.01", environment.Settings["ImageJobs:ExpectedDurationScale"]);
+        Assert.Equal(expectedRateWindowScale, environment.Settings.GetValueOrDefault("ImageJobs:RateWindowScale"));
     }
 
     [Fact]
