@@ -32,22 +32,14 @@ public sealed class ProviderPacing : IDisposable
     private readonly double _windowScale;
     private readonly TokenBucketRateLimiter _queries;
 
-    /// <summary>Paces under DashScope's limits, in real seconds.</summary>
-    public ProviderPacing(TimeProvider time)
-        : this(time, 1.0)
-    {
-    }
-
-    /// <summary>Paces under DashScope's limits, counted over windows of <see cref="ImageJobsOptions.RateWindowScale"/> seconds.</summary>
-    public ProviderPacing(TimeProvider time, ImageJobsOptions options)
-        : this(time, (options ?? throw new ArgumentNullException(nameof(options))).RateWindowScale)
-    {
-    }
-
-    private ProviderPacing(TimeProvider time, double windowScale)
+    /// <summary>
+    /// Paces under DashScope's limits, counted over windows of <see cref="ImageJobsOptions.RateWindowScale"/> seconds
+    /// (one second without <paramref name="options"/>).
+    /// </summary>
+    public ProviderPacing(TimeProvider time, ImageJobsOptions? options = null)
     {
         _time = time;
-        _windowScale = windowScale;
+        _windowScale = options?.RateWindowScale ?? 1.0;
         _queries = Bucket(DashScopeModels.TaskQueryRequestsPerSecond);
     }
 
