@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test from a fresh clone: installs the dev tools (Azurite, via npm ci), then restores, builds and tests
-# the whole solution (the Functions app is type-checked in whatever mode the machine allows), and prints one total.
+# the whole solution (the Functions app included, on its real packages), and prints one total.
 # Extra arguments go to `dotnet test` (e.g. ./test.sh --filter "FullyQualifiedName~Emulator").
 set -uo pipefail
 cd "$(dirname "$0")"

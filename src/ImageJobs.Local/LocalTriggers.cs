@@ -179,7 +179,7 @@ public sealed partial class UploadScanner(BlobServiceClient blobs, JobIntake int
             {
                 await container.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
                 await receipts.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
-                await foreach (var item in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.Metadata, cancellationToken: stoppingToken))
+                await foreach (var item in container.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Traits = Azure.Storage.Blobs.Models.BlobTraits.Metadata }, stoppingToken))
                 {
                     await HandleAsync(receipts, item, stoppingToken);
                 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Core.Serialization;
-using ImageJobs.Functions.Durable;
+using ImageJobs.DashScope;
+using ImageJobs.Functions.Hosting;
 using ImageJobs.Functions.Http;
 using ImageJobs.Functions.Triggers;
 using ImageJobs.Workflow.Durable;
@@ -11,34 +12,56 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Routing;
+using ImageJobs.Workflow.Outbound;
+using ImageJobs.Workflow.Pipeline;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace ImageJobs.Functions.Tests;
 
-/// <summary>The registrations Program.cs makes, and the HTTP result adapter, run for real (no Functions host needed).</summary>
+/// <summary>The app's service container as Program.cs builds it, and the HTTP result adapter, run for real (no Functions host needed).</summary>
 public sealed class FunctionsServicesTests
 {
     [Fact]
-    public void Registrations_AsProgramMakesThem_ValidateWithoutAnOrchestrationClientInDi()
+    public void AppHost_BuiltAsProgramBuildsIt_ResolvesEveryFunctionClassAndActivityAndValidatesItsOptions()
     {
-        using var provider = ProgramServices().BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        using var host = BuildAppHost();
+        var services = host.Services;
 
-        Assert.Null(provider.GetService<IOrchestrationClient>());
-        Assert.Null(provider.GetService<JobsApi>());
-        Assert.Null(provider.GetService<JobIntake>());
-        Assert.NotNull(provider.GetRequiredService<DurableClientServices>());
-        Assert.NotNull(ActivatorUtilities.CreateInstance<JobsHttpFunctions>(provider));
-        Assert.NotNull(ActivatorUtilities.CreateInstance<IntakeFunctions>(provider));
+        services.GetRequiredService<IStartupValidator>().Validate(); // what ValidateOnStart runs when the host starts
+        Assert.Equal("sk-test", services.GetRequiredService<IOptions<DashScopeClientOptions>>().Value.ApiKey);
+        Assert.NotNull(services.GetRequiredService<IOptions<ImageJobsOptions>>().Value);
+        Assert.NotNull(services.GetRequiredService<IOptions<OutboundOptions>>().Value);
+        Assert.NotNull(services.GetRequiredService<IOptions<UploadOptions>>().Value);
+        Assert.All(WorkflowCatalog.Activities, a => Assert.IsType(a.Type, services.GetRequiredService(a.Type)));
+        Assert.Null(services.GetService<IOrchestrationClient>()); // in Functions the client exists only as a binding
+        Assert.Null(services.GetService<JobsApi>());
+        Assert.Null(services.GetService<JobIntake>());
+        Assert.NotNull(ActivatorUtilities.CreateInstance<JobsHttpFunctions>(services));
+        Assert.NotNull(ActivatorUtilities.CreateInstance<IntakeFunctions>(services));
+    }
+
+    [Fact]
+    public void AppHost_MalformedWebhookSecret_FailsStartValidationNamingTheSettingNotTheValue()
+    {
+        const string secret = "whsec_not*base64";
+        using var host = BuildAppHost(("IMAGEJOBS_WEBHOOK_SECRET", secret));
+
+        var error = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("IMAGEJOBS_WEBHOOK_SECRET", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void UseDurableJson_WorkerSerializer_WritesWhatTheEmbeddedEngineWrites()
     {
-        using var provider = ProgramServices().BuildServiceProvider();
-        var serializer = Assert.IsType<JsonObjectSerializer>(provider.GetRequiredService<IOptions<WorkerOptions>>().Value.Serializer);
+        using var host = BuildAppHost();
+        var serializer = Assert.IsType<JsonObjectSerializer>(host.Services.GetRequiredService<IOptions<WorkerOptions>>().Value.Serializer);
         var value = new OrchestrationFailureDetails("System.TimeoutException", "slow");
 
         var json = serializer.Serialize(value, typeof(OrchestrationFailureDetails), default).ToString();
@@ -64,20 +87,17 @@ public sealed class FunctionsServicesTests
         Assert.Equal("Job not found", body.RootElement.GetProperty("title").GetString());
     }
 
-    private static ServiceCollection ProgramServices()
+    /// <summary>The app's host as Program.cs builds it (not started: no Functions host is there to connect to).</summary>
+    private static IHost BuildAppHost(params (string Key, string Value)[] settings)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                [StorageClients.ConnectionName] = "UseDevelopmentStorage=true",
-                ["DASHSCOPE_API_KEY"] = "sk-test",
-            })
-            .Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration).AddLogging();
-        services.AddImageJobs(configuration);
-        services.UseDurableJson();
-        services.AddDurableClientAdapter();
-        return services;
+        var builder = FunctionsApplication.CreateBuilder([]);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [StorageClients.ConnectionName] = "UseDevelopmentStorage=true",
+            ["DASHSCOPE_API_KEY"] = "sk-test",
+        });
+        builder.Configuration.AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)));
+        builder.AddImageJobsFunctions();
+        return builder.Build();
     }
 }

@@ -166,7 +166,7 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         var receipts = await Eventually.GetAsync(async () =>
         {
             var found = new List<JsonObject>();
-            await foreach (var item in state.GetBlobsAsync(prefix: "uploads/"))
+            await foreach (var item in state.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = "uploads/" }))
             {
                 found.Add(JsonNode.Parse((await state.GetBlobClient(item.Name).DownloadContentAsync()).Value.Content.ToString())!.AsObject());
             }

@@ -114,7 +114,7 @@ public sealed class CrashTests(AzuriteFixture azurite, Xunit.Abstractions.ITestO
         // after it by a second copy. (CreatedOn == LastModified does not work on Azurite: staging creates the blob.)
         var results = new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("results");
         var images = 0;
-        await foreach (var blob in results.GetBlobsAsync(prefix: "crash-"))
+        await foreach (var blob in results.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = "crash-" }))
         {
             if (blob.Name.EndsWith(".png", StringComparison.Ordinal))
             {

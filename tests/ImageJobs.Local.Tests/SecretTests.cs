@@ -113,7 +113,7 @@ public sealed class SecretTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         await foreach (var container in blobs.GetBlobContainersAsync(Azure.Storage.Blobs.Models.BlobContainerTraits.Metadata))
         {
             var client = blobs.GetBlobContainerClient(container.Name);
-            await foreach (var item in client.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.Metadata))
+            await foreach (var item in client.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Traits = Azure.Storage.Blobs.Models.BlobTraits.Metadata }))
             {
                 var content = (await client.GetBlobClient(item.Name).DownloadContentAsync()).Value.Content.ToArray();
                 var metadata = string.Join(";", item.Metadata.Select(m => $"{m.Key}={m.Value}"));

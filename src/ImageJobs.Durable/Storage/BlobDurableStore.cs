@@ -112,7 +112,7 @@ public sealed class BlobDurableStore : IDurableStore
     {
         // Pages of 1000 rather than 5000: a listing is a long request for the storage service, and smaller pages keep
         // it from stalling the engine's other requests (noticeable on Azurite).
-        await foreach (var item in _container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, instanceIdPrefix, cancellationToken)
+        await foreach (var item in _container.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata, Prefix = instanceIdPrefix }, cancellationToken)
             .AsPages(default, ListPageSize).SelectMany(page => page.Values.ToAsyncEnumerable()))
         {
             if (startAfter is not null && string.CompareOrdinal(item.Name, startAfter) <= 0)

@@ -39,7 +39,7 @@ internal static class DurableMapping
 
     /// <summary>
     /// <see cref="ActivityRetryPolicy"/> → <see cref="TaskOptions"/> with a <see cref="RetryPolicy"/> of the same numbers;
-    /// the port's failure filter becomes <see cref="RetryPolicy.HandleTaskFailureDetails"/>.
+    /// the port's failure filter becomes <see cref="RetryPolicy.HandleFailure"/>.
     /// </summary>
     public static TaskOptions? ToTaskOptions(this ActivityRetryPolicy? policy)
     {
@@ -51,7 +51,7 @@ internal static class DurableMapping
         var retry = policy.HandleFailure is { } handle
             ? new RetryPolicy(policy.MaxNumberOfAttempts, policy.FirstRetryInterval, policy.BackoffCoefficient, policy.MaxRetryInterval, policy.RetryTimeout)
             {
-                HandleTaskFailureDetails = details => handle(details.ToPort()),
+                HandleFailure = details => handle(details.ToPort()),
             }
             : new RetryPolicy(policy.MaxNumberOfAttempts, policy.FirstRetryInterval, policy.BackoffCoefficient, policy.MaxRetryInterval, policy.RetryTimeout);
         return new TaskOptions(retry);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using ImageJobs.Workflow.Durable;
 using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Pipeline;
@@ -210,7 +211,7 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
         if (deleteResults && instance.ReadInputAs<ImageJob>() is { } job)
         {
             var container = blobs.GetBlobContainerClient(job.Output.Container);
-            await foreach (var blob in container.GetBlobsAsync(prefix: $"{job.Output.Prefix}{job.JobId}/", cancellationToken: cancellationToken))
+            await foreach (var blob in container.GetBlobsAsync(new GetBlobsOptions { Prefix = $"{job.Output.Prefix}{job.JobId}/" }, cancellationToken))
             {
                 if ((await container.DeleteBlobIfExistsAsync(blob.Name, cancellationToken: cancellationToken)).Value)
                 {

@@ -75,7 +75,7 @@ public sealed class JobStateStore(BlobServiceClient blobs, ImageJobsOptions opti
     public async Task DeleteJobAsync(string jobId, CancellationToken cancellationToken)
     {
         await EnsureContainerAsync(cancellationToken);
-        await foreach (var blob in _container.GetBlobsAsync(prefix: $"jobs/{jobId}/", cancellationToken: cancellationToken))
+        await foreach (var blob in _container.GetBlobsAsync(new GetBlobsOptions { Prefix = $"jobs/{jobId}/" }, cancellationToken))
         {
             await _container.DeleteBlobIfExistsAsync(blob.Name, cancellationToken: cancellationToken);
         }
