@@ -2,18 +2,45 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text.Json;
 using System.Text;
 using ImageJobs.Workflow.Hosting;
 
 namespace ImageJobs.Local;
 
 /// <summary>
-/// A private Azurite (blob, queue, table) started from <c>node_modules/.bin/azurite</c>, in memory, on free loopback
-/// ports; stopped (with its process tree) on dispose. Used by the local host when no storage is reachable, and by the
-/// tests' fixture.
+/// A private Azurite (blob, queue, table) started from <c>node_modules/.bin/azurite</c> on free loopback ports, in memory
+/// or persisted to a folder; stopped on dispose. It also ends by itself when the process that started it dies (even
+/// by SIGKILL), so a crashed host leaves no orphan. An Azurite already running on the same folder is reused rather than
+/// started twice. Used by the local host when no storage is reachable, and by the tests' fixture.
 /// </summary>
 public sealed class AzuriteProcess : IAsyncDisposable
 {
+    /// <summary>The file in a persisted Azurite's folder that records which process serves it, on which ports.</summary>
+    public const string StateFileName = "imagejobs-azurite.json";
+
+    // Preloaded into Azurite's node process: when the process that started it is gone (node sees a new parent), it
+    // sends itself SIGTERM, so Azurite closes its databases as on Ctrl+C, and exits for good 5 s later if that hangs.
+    // Output first goes nowhere: the dead parent held the pipes, and Azurite's "closing" lines would otherwise end
+    // it with EPIPE before it has saved anything.
+    private const string ParentWatchdog = """
+        const parent = process.ppid;
+        const timer = setInterval(() => {
+          if (process.ppid !== parent) {
+            clearInterval(timer);
+            for (const stream of [process.stdout, process.stderr]) {
+              stream.on("error", () => {});
+              stream.write = () => true;
+            }
+            process.kill(process.pid, "SIGTERM");
+            setTimeout(() => process.exit(1), 5000).unref();
+          }
+        }, 250);
+        timer.unref();
+        """;
+
+    private const int SigTerm = 15;
     /// <summary>The well-known development account (public, documented by Microsoft; not a secret).</summary>
     public const string AccountName = StorageClients.DevelopmentAccountName;
 
@@ -23,14 +50,25 @@ public sealed class AzuriteProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output;
 
-    private AzuriteProcess(Process process, StringBuilder output, int blobPort, int queuePort, int tablePort)
+    private AzuriteProcess(Process process, StringBuilder output, int blobPort, int queuePort, int tablePort, string? location, bool owned)
     {
         _process = process;
         _output = output;
         BlobPort = blobPort;
         QueuePort = queuePort;
         TablePort = tablePort;
+        Location = location;
+        Owned = owned;
     }
+
+    /// <summary>The folder Azurite persists to; <see langword="null"/> when it keeps everything in memory.</summary>
+    public string? Location { get; }
+
+    /// <summary>
+    /// Whether this instance started the process (and stops it on dispose); <see langword="false"/> when it found one
+    /// already serving <see cref="Location"/>.
+    /// </summary>
+    public bool Owned { get; }
 
     /// <summary>The blob service port.</summary>
     public int BlobPort { get; }
@@ -81,12 +119,33 @@ public sealed class AzuriteProcess : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Starts Azurite and waits until all three services accept connections.</summary>
+    /// <summary>
+    /// Starts Azurite and waits until all three services accept connections. With a <paramref name="location"/>, an
+    /// Azurite that already serves that folder (its <see cref="StateFileName"/> names a live process that answers) is
+    /// returned instead, not owned; one that no longer answers is stopped first, so two never share a folder.
+    /// </summary>
     /// <param name="executable">The azurite script (see <see cref="Find"/>).</param>
+    /// <param name="location">The folder to persist to; <see langword="null"/> to keep everything in memory.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
-    public static async Task<AzuriteProcess> StartAsync(string executable, CancellationToken cancellationToken = default)
+    public static async Task<AzuriteProcess> StartAsync(string executable, string? location = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(executable);
+        if (location is not null)
+        {
+            location = Path.GetFullPath(location);
+            Directory.CreateDirectory(location);
+            if (await RunningOnAsync(location, cancellationToken) is { } running)
+            {
+                return running;
+            }
+        }
+
+        var watchdog = Path.Combine(Path.GetTempPath(), "imagejobs-azurite-parent-watchdog.js");
+        if (!File.Exists(watchdog) || await File.ReadAllTextAsync(watchdog, cancellationToken) != ParentWatchdog)
+        {
+            await File.WriteAllTextAsync(watchdog, ParentWatchdog, cancellationToken);
+        }
+
         for (var attempt = 1; ; attempt++)
         {
             int blob = FreePort(), queue = FreePort(), table = FreePort();
@@ -97,16 +156,19 @@ public sealed class AzuriteProcess : IAsyncDisposable
                 UseShellExecute = false,
                 WorkingDirectory = Path.GetTempPath(),
             };
-            foreach (var arg in new[]
-            {
-                "--inMemoryPersistence", "--loose", "--skipApiVersionCheck", "--disableProductStyleUrl",
+            string[] persistence = location is null ? ["--inMemoryPersistence"] : ["--location", location];
+            foreach (var arg in persistence.Concat(
+            [
+                "--loose", "--skipApiVersionCheck", "--disableProductStyleUrl", "--disableTelemetry",
                 "--blobHost", "127.0.0.1", "--blobPort", Invariant(blob),
                 "--queueHost", "127.0.0.1", "--queuePort", Invariant(queue),
                 "--tableHost", "127.0.0.1", "--tablePort", Invariant(table),
-            })
+            ]))
             {
                 psi.ArgumentList.Add(arg);
             }
+
+            psi.Environment["NODE_OPTIONS"] = $"--require {watchdog}";
 
             var output = new StringBuilder();
             var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start Azurite.");
@@ -114,9 +176,15 @@ public sealed class AzuriteProcess : IAsyncDisposable
             process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
-            var azurite = new AzuriteProcess(process, output, blob, queue, table);
+            var azurite = new AzuriteProcess(process, output, blob, queue, table, location, owned: true);
             if (await azurite.WaitForPortsAsync(TimeSpan.FromSeconds(30), cancellationToken))
             {
+                if (location is not null)
+                {
+                    await File.WriteAllTextAsync(Path.Combine(location, StateFileName),
+                        JsonSerializer.Serialize(new AzuriteState(process.Id, blob, queue, table)), cancellationToken);
+                }
+
                 return azurite;
             }
 
@@ -154,7 +222,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
         {
             while (!await IsReachableAsync(new Uri($"http://127.0.0.1:{port}"), TimeSpan.FromSeconds(1)))
             {
-                if (_process.HasExited || DateTime.UtcNow > deadline)
+                if ((Owned && _process.HasExited) || DateTime.UtcNow > deadline)
                 {
                     return false;
                 }
@@ -166,25 +234,98 @@ public sealed class AzuriteProcess : IAsyncDisposable
         return true;
     }
 
-    /// <inheritdoc />
-    public ValueTask DisposeAsync()
+    /// <summary>
+    /// Stops the process if this instance started it: an in-memory Azurite is killed (nothing to keep); a persisted one
+    /// gets SIGTERM, so it closes its databases, and is killed only if it has not exited within 10 s.
+    /// </summary>
+    public async ValueTask DisposeAsync()
     {
-        try
+        if (Owned)
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
+            await StopAsync(_process, graceful: Location is not null);
         }
 
         _process.Dispose();
-        return ValueTask.CompletedTask;
     }
+
+    private static async Task StopAsync(Process process, bool graceful)
+    {
+        try
+        {
+            if (graceful && !process.HasExited && Kill(process.Id, SigTerm) == 0)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                try
+                {
+                    await process.WaitForExitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Still running: killed below.
+                }
+            }
+
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
+        {
+            // Already gone, or not ours to wait for.
+        }
+    }
+
+    /// <summary>The Azurite that <paramref name="location"/>'s state file names, if it still runs and answers.</summary>
+    private static async Task<AzuriteProcess?> RunningOnAsync(string location, CancellationToken cancellationToken)
+    {
+        var stateFile = Path.Combine(location, StateFileName);
+        AzuriteState? state;
+        try
+        {
+            state = JsonSerializer.Deserialize<AzuriteState>(await File.ReadAllTextAsync(stateFile, cancellationToken));
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        Process process;
+        try
+        {
+            process = Process.GetProcessById(state!.ProcessId);
+        }
+        catch (ArgumentException)
+        {
+            return null; // gone
+        }
+
+        // Another program may have the id by now: only a node process running azurite counts.
+        var commandLine = File.Exists($"/proc/{state.ProcessId}/cmdline") ? await File.ReadAllTextAsync($"/proc/{state.ProcessId}/cmdline", cancellationToken) : string.Empty;
+        if (process.HasExited || !commandLine.Contains("azurite", StringComparison.Ordinal))
+        {
+            process.Dispose();
+            return null;
+        }
+
+        var running = new AzuriteProcess(process, new StringBuilder(), state.BlobPort, state.QueuePort, state.TablePort, location, owned: false);
+        if (await running.WaitForPortsAsync(TimeSpan.FromSeconds(2), cancellationToken))
+        {
+            return running;
+        }
+
+        await StopAsync(process, graceful: true);
+        process.Dispose();
+        return null;
+    }
+
+    // POSIX kill(2): .NET's Process.Kill sends only SIGKILL.
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int Kill(int pid, int signal);
+
+    private sealed record AzuriteState(int ProcessId, int BlobPort, int QueuePort, int TablePort);
 
     private static int FreePort()
     {

@@ -61,7 +61,7 @@ public static class GenerateCommand
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(output);
         var (app, environment) = await LocalApp.BuildAsync(
-            new LocalAppOptions { Root = root, Urls = null, Triggers = false, Quiet = true, Overrides = request.Settings },
+            new LocalAppOptions { Root = root, Urls = null, Triggers = false, Quiet = true, InMemoryStorage = true, Overrides = request.Settings },
             cancellationToken);
         await using var _ = environment;
         await using var __ = app;

@@ -24,6 +24,12 @@ public sealed record LocalAppOptions
     /// <summary>Whether the queue trigger and the upload scanner run.</summary>
     public bool Triggers { get; init; } = true;
 
+    /// <summary>
+    /// Whether an Azurite this host starts keeps its data in memory only (the one-shot <c>generate</c> command), rather
+    /// than in <c>.azurite/</c> under <see cref="Root"/>, where jobs outlive the process (<c>serve</c>).
+    /// </summary>
+    public bool InMemoryStorage { get; init; }
+
     /// <summary>Log only warnings and errors (the <c>generate</c> command prints its own progress).</summary>
     public bool Quiet { get; init; }
 
@@ -63,7 +69,7 @@ public static class LocalApp
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = options.Root });
         LocalEnvironment.AddLocalSettings(builder.Configuration, options.Root);
         builder.Configuration.AddInMemoryCollection(options.Overrides);
-        var environment = await LocalEnvironment.PrepareAsync(options.Root, builder.Configuration, cancellationToken);
+        var environment = await LocalEnvironment.PrepareAsync(options.Root, builder.Configuration, options.InMemoryStorage, cancellationToken);
         builder.Configuration.AddInMemoryCollection(environment.Settings);
         builder.Configuration.AddInMemoryCollection(options.Overrides);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning)

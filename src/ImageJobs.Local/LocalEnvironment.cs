@@ -88,14 +88,26 @@ public sealed class LocalEnvironment : IAsyncDisposable
         }
     }
 
-    /// <summary>Makes sure storage and DashScope are there, starting Azurite and the emulator when needed.</summary>
-    public static async Task<LocalEnvironment> PrepareAsync(string root, IConfiguration configuration, CancellationToken cancellationToken)
+    /// <summary>The folder under the app root where an Azurite started by <c>serve</c> keeps its data.</summary>
+    public const string AzuriteFolderName = ".azurite";
+
+    /// <summary>
+    /// Makes sure storage and DashScope are there, starting Azurite and the emulator when needed. Azurite is started
+    /// only for development storage (<c>AzureWebJobsStorage</c> unset or <c>UseDevelopmentStorage=true</c>) that does
+    /// not answer; it persists to <see cref="AzuriteFolderName"/> under <paramref name="root"/> unless
+    /// <paramref name="inMemoryStorage"/>. Any other connection that does not answer is an error naming the setting.
+    /// </summary>
+    /// <param name="root">The app root.</param>
+    /// <param name="configuration">The app's configuration.</param>
+    /// <param name="inMemoryStorage">Whether a started Azurite keeps its data in memory only (one-shot runs).</param>
+    /// <param name="cancellationToken">Cancels the preparation.</param>
+    public static async Task<LocalEnvironment> PrepareAsync(string root, IConfiguration configuration, bool inMemoryStorage, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var environment = new LocalEnvironment(root, new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase));
         try
         {
-            await environment.EnsureStorageAsync(configuration, cancellationToken);
+            await environment.EnsureStorageAsync(configuration, inMemoryStorage, cancellationToken);
             await environment.EnsureDashScopeAsync(configuration, cancellationToken);
             return environment;
         }
@@ -106,7 +118,7 @@ public sealed class LocalEnvironment : IAsyncDisposable
         }
     }
 
-    private async Task EnsureStorageAsync(IConfiguration configuration, CancellationToken cancellationToken)
+    private async Task EnsureStorageAsync(IConfiguration configuration, bool inMemoryStorage, CancellationToken cancellationToken)
     {
         var configured = configuration[StorageClients.ConnectionName];
         var connection = StorageClients.ConnectionString(configuration);
@@ -125,18 +137,27 @@ public sealed class LocalEnvironment : IAsyncDisposable
             return;
         }
 
-        var isDevelopment = configured is null || connection == StorageClients.DevelopmentConnectionString || blobEndpoint.IsLoopback;
-        if (!isDevelopment)
+        // Only development storage may be stood in for: a connection string that names endpoints is the user's store,
+        // and silently using a fresh one instead would hide every job they have.
+        if (configured is not null && connection != StorageClients.DevelopmentConnectionString)
         {
-            throw new InvalidOperationException($"Storage at {blobEndpoint.GetLeftPart(UriPartial.Authority)} is not reachable (AzureWebJobsStorage).");
+            throw new InvalidOperationException(
+                $"Storage at {blobEndpoint.GetLeftPart(UriPartial.Authority)} does not answer ({StorageClients.ConnectionName}). " +
+                $"Start it, or set {StorageClients.ConnectionName}=UseDevelopmentStorage=true to have Azurite started for you.");
         }
 
         var executable = AzuriteProcess.Find(Root) ?? AzuriteProcess.Find(AppContext.BaseDirectory)
             ?? throw new InvalidOperationException("No storage is reachable and Azurite is not installed: run 'npm ci' in the repository root.");
-        _azurite = await AzuriteProcess.StartAsync(executable, cancellationToken);
+        _azurite = await AzuriteProcess.StartAsync(executable, inMemoryStorage ? null : Path.Combine(Root, AzuriteFolderName), cancellationToken);
         Settings[StorageClients.ConnectionName] = _azurite.ConnectionString;
+        var how = (_azurite.Location, _azurite.Owned) switch
+        {
+            (null, _) => "started Azurite (in memory)",
+            (var folder, true) => $"started Azurite (data in {folder})",
+            (var folder, false) => $"reusing the Azurite (pid {_azurite.ProcessId}) already serving {folder}",
+        };
         Notes.Add(string.Create(CultureInfo.InvariantCulture,
-            $"Storage: none reachable, started Azurite (in memory) on 127.0.0.1:{_azurite.BlobPort}/{_azurite.QueuePort}/{_azurite.TablePort}."));
+            $"Storage: none reachable, {how} on 127.0.0.1:{_azurite.BlobPort}/{_azurite.QueuePort}/{_azurite.TablePort}."));
     }
 
     private async Task EnsureDashScopeAsync(IConfiguration configuration, CancellationToken cancellationToken)

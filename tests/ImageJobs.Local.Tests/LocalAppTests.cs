@@ -32,7 +32,7 @@ public sealed class LocalAppTests(AzuriteFixture azurite) : IClassFixture<Azurit
             ["DashScopeEmulator:ScaleRateWindows"] = scaled ? "true" : "false",
         }).Build();
 
-        await using var environment = await LocalEnvironment.PrepareAsync(RepoPaths.Root, configuration, CancellationToken.None);
+        await using var environment = await LocalEnvironment.PrepareAsync(RepoPaths.Root, configuration, inMemoryStorage: true, CancellationToken.None);
 
         Assert.Equal("0.01", environment.Settings["ImageJobs:ExpectedDurationScale"]);
         Assert.Equal(expectedRateWindowScale, environment.Settings.GetValueOrDefault("ImageJobs:RateWindowScale"));
