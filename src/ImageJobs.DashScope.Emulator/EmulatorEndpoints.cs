@@ -108,7 +108,7 @@ internal static class EmulatorEndpoints
             }
 
             var oss = string.Equals(ctx.Request.Headers[OssResolveHeader], "enable", StringComparison.OrdinalIgnoreCase)
-                ? new OssInputs(emu.Uploads, rule.Name, UploadStore.Account(apiKey), emu.Clock.Now, emu.Clock.Scale(emu.Options.UploadTtl))
+                ? new OssInputs(emu.Uploads, emu.Stats, rule.Name, UploadStore.Account(apiKey), emu.Clock.Now, emu.Clock.Scale(emu.Options.UploadTtl))
                 : null;
             var plan = route == SubmitRoute.Multimodal
                 ? ModelRules.ValidateMultimodal(input, parameters)

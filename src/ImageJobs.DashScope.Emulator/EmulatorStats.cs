@@ -38,6 +38,7 @@ public sealed class EmulatorStats
     private int _listCalls;
     private int _uploadPolicies;
     private int _filesUploaded;
+    private int _ossInputsResolved;
 
     /// <summary>A consistent-enough copy of every counter.</summary>
     public EmulatorStatsSnapshot Snapshot() => new(
@@ -56,7 +57,8 @@ public sealed class EmulatorStats
         InjectedErrors: Volatile.Read(ref _injectedErrors),
         ImagesServed: Volatile.Read(ref _imagesServed),
         UploadPolicies: Volatile.Read(ref _uploadPolicies),
-        FilesUploaded: Volatile.Read(ref _filesUploaded));
+        FilesUploaded: Volatile.Read(ref _filesUploaded),
+        OssInputsResolved: Volatile.Read(ref _ossInputsResolved));
 
     internal void Submitted(string model)
     {
@@ -99,6 +101,8 @@ public sealed class EmulatorStats
 
     internal void FileUploaded() => Interlocked.Increment(ref _filesUploaded);
 
+    internal void OssInputResolved() => Interlocked.Increment(ref _ossInputsResolved);
+
     private static Dictionary<string, int> Copy(ConcurrentDictionary<string, int> source) =>
         source.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
 }
@@ -120,6 +124,7 @@ public sealed class EmulatorStats
 /// <param name="ImagesServed">Result images downloaded successfully.</param>
 /// <param name="UploadPolicies">Upload policies issued (<c>GET /uploads?action=getPolicy</c>).</param>
 /// <param name="FilesUploaded">Files accepted by the temporary storage's upload host.</param>
+/// <param name="OssInputsResolved"><c>oss://</c> inputs of submits (sent with the resolve header) read from the temporary storage.</param>
 public sealed record EmulatorStatsSnapshot(
     [property: JsonPropertyName("submissions")] int Submissions,
     [property: JsonPropertyName("accepted")] int Accepted,
@@ -136,4 +141,5 @@ public sealed record EmulatorStatsSnapshot(
     [property: JsonPropertyName("injected_errors")] int InjectedErrors,
     [property: JsonPropertyName("images_served")] int ImagesServed,
     [property: JsonPropertyName("upload_policies")] int UploadPolicies,
-    [property: JsonPropertyName("files_uploaded")] int FilesUploaded);
+    [property: JsonPropertyName("files_uploaded")] int FilesUploaded,
+    [property: JsonPropertyName("oss_inputs_resolved")] int OssInputsResolved);

@@ -154,7 +154,7 @@ internal sealed class UploadStore
 /// Resolves the <c>oss://</c> inputs of one submit (made with <c>X-DashScope-OssResourceResolve: enable</c>): the file
 /// must exist, belong to the submit's model and account, and be younger than the upload lifetime.
 /// </summary>
-internal sealed class OssInputs(UploadStore store, string model, string account, DateTimeOffset now, TimeSpan lifetime)
+internal sealed class OssInputs(UploadStore store, EmulatorStats stats, string model, string account, DateTimeOffset now, TimeSpan lifetime)
 {
     /// <summary>The scheme of temporary-storage inputs.</summary>
     public const string Scheme = "oss://";
@@ -180,6 +180,7 @@ internal sealed class OssInputs(UploadStore store, string model, string account,
                 $"Failed to download the input file: {field} {url} was uploaded for {file.Model}, not {model}; temporary files serve only their own model.");
         }
 
+        stats.OssInputResolved();
         return (file.Content, file.ContentType);
     }
 }

@@ -163,6 +163,7 @@ public sealed class TemporaryUploadTests
         var (_, png) = await emu.DownloadAsync(done.GetProperty("output").GetProperty("results")[0].GetProperty("url").GetString()!);
         Assert.Equal((2048, 1024), EmulatorClient.PngSize(png)); // the uploaded PNG's size was read, like a data URI's
         Assert.Equal(1, emu.Host.Stats.Snapshot().FilesUploaded);
+        Assert.Equal(1, emu.Host.Stats.Snapshot().OssInputsResolved);
     }
 
     public static TheoryData<string, HttpStatusCode, string, string> FormErrors() => new()
@@ -243,6 +244,7 @@ public sealed class TemporaryUploadTests
         var url = await UploadAsync(emu, Png1024x512, "base.png");
         var reply = await SubmitEditAsync(emu, url, resolve: false);
         Assert.Equal((HttpStatusCode.BadRequest, "InvalidURL"), (reply.Status, reply.Code));
+        Assert.Equal(0, emu.Host.Stats.Snapshot().OssInputsResolved);
     }
 
     [Fact]
