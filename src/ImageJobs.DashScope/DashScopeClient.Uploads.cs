@@ -109,11 +109,7 @@ public partial class DashScopeClient
 
         var key = policy.UploadDirectory + "/" + fileName;
         const string Operation = "POST upload host";
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (_options.NetworkTimeout != Timeout.InfiniteTimeSpan)
-        {
-            timeout.CancelAfter(_options.NetworkTimeout);
-        }
+        using var timeout = NetworkTimeout(cancellationToken);
 
         var started = Stopwatch.GetTimestamp();
         int status;

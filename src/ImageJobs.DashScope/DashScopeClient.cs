@@ -248,11 +248,7 @@ public partial class DashScopeClient
     {
         var uri = new Uri(Endpoint.AbsoluteUri + "/" + path, UriKind.Absolute);
         var operation = method.Method + " /" + path.Split('?')[0];
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (_options.NetworkTimeout != Timeout.InfiniteTimeSpan)
-        {
-            timeout.CancelAfter(_options.NetworkTimeout);
-        }
+        using var timeout = NetworkTimeout(cancellationToken);
 
         var started = Stopwatch.GetTimestamp();
         int status;
@@ -351,6 +347,18 @@ public partial class DashScopeClient
 
         Log.RequestCompleted(_logger, operation, status, requestId, elapsed.TotalMilliseconds);
         return document;
+    }
+
+    /// <summary>A token that ends with the caller's or after <see cref="DashScopeClientOptions.NetworkTimeout"/>.</summary>
+    private CancellationTokenSource NetworkTimeout(CancellationToken cancellationToken)
+    {
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (_options.NetworkTimeout != Timeout.InfiniteTimeSpan)
+        {
+            timeout.CancelAfter(_options.NetworkTimeout);
+        }
+
+        return timeout;
     }
 
     /// <summary>

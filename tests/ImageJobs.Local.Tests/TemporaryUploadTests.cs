@@ -28,22 +28,24 @@ public sealed class TemporaryUploadTests(AzuriteFixture azurite) : IClassFixture
         return content.Value.Content.ToObjectFromJson<SubmissionRecord>(ImageJobs.Workflow.Durable.DurableJson.Options)!;
     }
 
+    /// <summary>Runs a job to its end and returns its id and result (it must succeed).</summary>
+    private static async Task<(string JobId, JobResult Result)> RunAsync(TestApp app, string model, JsonObject input, JsonObject parameters)
+    {
+        var jobId = $"oss-{Guid.NewGuid():N}";
+        await app.StartJobAsync(new JsonObject { ["jobId"] = jobId, ["model"] = model, ["input"] = input, ["parameters"] = parameters });
+        var result = await app.WaitForJobAsync(jobId);
+        Assert.Equal(JobStatus.Succeeded, result.Status);
+        return (jobId, result);
+    }
+
     [Fact]
     public async Task WanxV1RefImgFromBlob_AutoUsesTemporaryUpload_SubmitCarriesOssUrl()
     {
         await using var app = await TestApp.StartAsync(azurite);
         var reference = await InputBlobAsync(app, 512, 512);
-        var jobId = $"oss-ref-{Guid.NewGuid():N}";
-        await app.StartJobAsync(new JsonObject
-        {
-            ["jobId"] = jobId,
-            ["model"] = "wanx-v1",
-            ["input"] = new JsonObject { ["prompt"] = "a cat like this one", ["ref_img"] = reference },
-            ["parameters"] = new JsonObject { ["n"] = 1 },
-        });
+        var (jobId, result) = await RunAsync(app, "wanx-v1",
+            new JsonObject { ["prompt"] = "a cat like this one", ["ref_img"] = reference }, new JsonObject { ["n"] = 1 });
 
-        var result = await app.WaitForJobAsync(jobId);
-        Assert.Equal(JobStatus.Succeeded, result.Status);
         Assert.Single(result.Images);
         var stats = app.Emulator.Stats.Snapshot();
         Assert.Equal((1, 1, 1), (stats.UploadPolicies, stats.FilesUploaded, stats.OssInputsResolved));
@@ -57,17 +59,10 @@ public sealed class TemporaryUploadTests(AzuriteFixture azurite) : IClassFixture
     {
         await using var app = await TestApp.StartAsync(azurite, settings: new Dictionary<string, string?> { ["ImageJobs:InputMode"] = "TemporaryUpload" });
         var reference = await InputBlobAsync(app, 640, 512);
-        var jobId = $"oss-edit-{Guid.NewGuid():N}";
-        await app.StartJobAsync(new JsonObject
-        {
-            ["jobId"] = jobId,
-            ["model"] = "wanx2.1-imageedit",
-            ["input"] = new JsonObject { ["function"] = "super_resolution", ["prompt"] = "sharper", ["base_image_url"] = reference },
-            ["parameters"] = new JsonObject { ["n"] = 1, ["upscale_factor"] = 2 },
-        });
+        var (jobId, result) = await RunAsync(app, "wanx2.1-imageedit",
+            new JsonObject { ["function"] = "super_resolution", ["prompt"] = "sharper", ["base_image_url"] = reference },
+            new JsonObject { ["n"] = 1, ["upscale_factor"] = 2 });
 
-        var result = await app.WaitForJobAsync(jobId);
-        Assert.Equal(JobStatus.Succeeded, result.Status);
         var image = Assert.Single(result.Images);
         Assert.Equal((1280, 1024), (image.Width, image.Height)); // twice the uploaded 640x512 PNG
         var stats = app.Emulator.Stats.Snapshot();
@@ -80,16 +75,9 @@ public sealed class TemporaryUploadTests(AzuriteFixture azurite) : IClassFixture
     {
         await using var app = await TestApp.StartAsync(azurite);
         var reference = await InputBlobAsync(app, 640, 512);
-        var jobId = $"oss-none-{Guid.NewGuid():N}";
-        await app.StartJobAsync(new JsonObject
-        {
-            ["jobId"] = jobId,
-            ["model"] = "wanx2.1-imageedit",
-            ["input"] = new JsonObject { ["function"] = "stylization_all", ["prompt"] = "watercolour", ["base_image_url"] = reference },
-            ["parameters"] = new JsonObject { ["n"] = 1 },
-        });
+        await RunAsync(app, "wanx2.1-imageedit",
+            new JsonObject { ["function"] = "stylization_all", ["prompt"] = "watercolour", ["base_image_url"] = reference }, new JsonObject { ["n"] = 1 });
 
-        Assert.Equal(JobStatus.Succeeded, (await app.WaitForJobAsync(jobId)).Status);
         Assert.Equal(0, app.Emulator.Stats.Snapshot().FilesUploaded);
     }
 
