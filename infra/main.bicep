@@ -54,8 +54,9 @@ param enableUploadSubscription bool = false
   'Auto'
   'SasUrl'
   'DataUri'
+  'TemporaryUpload'
 ])
-@description('How blob: image inputs reach DashScope (ImageJobs:InputMode): Auto = a short-lived read SAS URL when the storage is publicly reachable, else an inline data URI.')
+@description('How blob: image inputs reach DashScope (ImageJobs:InputMode): Auto = a short-lived read SAS URL when the storage is publicly reachable, else an inline data URI, or an upload to DashScope temporary storage (oss://) where a data URI cannot serve.')
 param inputMode string = 'Auto'
 
 @description('The largest result image the app stores, in bytes (ImageJobs:MaxResultImageBytes). Default 50 MB.')

@@ -26,6 +26,15 @@ public static class DashScopeEmulatorExtensions
         ["--image-failure-rate"] = Key(nameof(DashScopeEmulatorOptions.ImageFailureRate)),
         ["--data-inspection-trigger"] = Key(nameof(DashScopeEmulatorOptions.DataInspectionTrigger)),
         ["--response-delay"] = Key(nameof(DashScopeEmulatorOptions.ResponseDelay)),
+        ["--upload-ttl"] = Key(nameof(DashScopeEmulatorOptions.UploadTtl)),
+        ["--upload-policy-ttl"] = Key(nameof(DashScopeEmulatorOptions.UploadPolicyTtl)),
+        ["--upload-max-file-size-mb"] = Key(nameof(DashScopeEmulatorOptions.UploadMaxFileSizeMb)),
+    };
+
+    /// <summary>The true/false switches: given bare (<c>--reject-over-concurrency</c>), they mean true.</summary>
+    public static IReadOnlyCollection<string> BooleanSwitches { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "--enable-limits", "--scale-rate-windows", "--reject-over-concurrency",
     };
 
     /// <summary>Adds the command line with the emulator's switches (<c>--time-scale 0.05</c> → <c>DashScopeEmulator:TimeScale</c>).</summary>
@@ -33,7 +42,27 @@ public static class DashScopeEmulatorExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(args);
-        return configuration.AddCommandLine(args, SwitchMappings.ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase));
+        return configuration.AddCommandLine(NormalizeBooleanSwitches(args), SwitchMappings.ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase));
+    }
+
+    /// <summary>
+    /// Gives every bare boolean switch (one not followed by <c>true</c>/<c>false</c>, at the end or before another
+    /// switch) the value <c>true</c>; <c>--switch=value</c> and <c>--switch value</c> pass unchanged.
+    /// </summary>
+    public static string[] NormalizeBooleanSwitches(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var result = new List<string>(args.Length + 3);
+        for (var i = 0; i < args.Length; i++)
+        {
+            result.Add(args[i]);
+            if (BooleanSwitches.Contains(args[i]) && (i + 1 == args.Length || !bool.TryParse(args[i + 1], out _)))
+            {
+                result.Add("true");
+            }
+        }
+
+        return [.. result];
     }
 
     /// <summary>Reads <see cref="DashScopeEmulatorOptions"/> from the <c>DashScopeEmulator</c> section and validates them.</summary>

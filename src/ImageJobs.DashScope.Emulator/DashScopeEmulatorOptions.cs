@@ -46,6 +46,15 @@ public sealed class DashScopeEmulatorOptions
     /// <summary>How long result URLs stay valid after the task ends (service time, scaled). Null = <see cref="TaskTtl"/>.</summary>
     public TimeSpan? ResultUrlTtl { get; set; }
 
+    /// <summary>How long files in the temporary storage (<c>oss://</c> inputs) stay usable (service time, scaled). DashScope: 48 hours.</summary>
+    public TimeSpan UploadTtl { get; set; } = TimeSpan.FromHours(48);
+
+    /// <summary>How long an upload policy is accepted (service time, scaled). DashScope: 300 seconds.</summary>
+    public TimeSpan UploadPolicyTtl { get; set; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>The largest file an upload policy allows, in MB (<c>max_file_size_mb</c>). DashScope: 1024.</summary>
+    public int UploadMaxFileSizeMb { get; set; } = 1024;
+
     /// <summary>Fault: fraction (0–1) of submits answered 500 <c>InternalError</c>.</summary>
     public double SubmitErrorRate { get; set; }
 
@@ -93,6 +102,16 @@ public sealed class DashScopeEmulatorOptions
         if (ResultUrlTtl is { } urlTtl && urlTtl <= TimeSpan.Zero)
         {
             errors.Add($"{SectionName}:ResultUrlTtl must be positive.");
+        }
+
+        if (UploadTtl <= TimeSpan.Zero || UploadPolicyTtl <= TimeSpan.Zero)
+        {
+            errors.Add($"{SectionName}:UploadTtl and {SectionName}:UploadPolicyTtl must be positive.");
+        }
+
+        if (UploadMaxFileSizeMb <= 0)
+        {
+            errors.Add($"{SectionName}:UploadMaxFileSizeMb must be positive.");
         }
 
         if (ResponseDelay < TimeSpan.Zero)

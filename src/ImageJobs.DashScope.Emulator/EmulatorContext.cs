@@ -34,6 +34,8 @@ internal sealed class EmulatorContext
 
     public UrlSigner Signer { get; } = new();
 
+    public UploadStore Uploads { get; } = new();
+
     /// <summary>The next value in [0, 1) from the seeded source (thread-safe).</summary>
     public double NextDouble()
     {

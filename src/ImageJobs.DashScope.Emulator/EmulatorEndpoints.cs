@@ -18,6 +18,12 @@ internal static class EmulatorEndpoints
     private const string TasksContentType = "application/json;charset=UTF-8";
     private const string ResultsPrefix = "/results";
 
+    /// <summary>The temporary storage's upload host path (the real one is the bucket's own host).</summary>
+    private const string UploadPath = "/oss/" + UploadStore.Bucket;
+
+    /// <summary>The submit header that lets <c>oss://</c> inputs be read from the temporary storage.</summary>
+    private const string OssResolveHeader = "X-DashScope-OssResourceResolve";
+
     private static readonly JsonSerializerOptions Json = new()
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // DashScope sends prompts as raw UTF-8
@@ -32,6 +38,8 @@ internal static class EmulatorEndpoints
         group.MapGet("/api/v1/tasks/{taskId}", GetTaskAsync);
         group.MapPost("/api/v1/tasks/{taskId}/cancel", CancelAsync);
         group.MapGet("/api/v1/tasks", ListAsync);
+        group.MapGet("/api/v1/uploads", GetPolicyAsync);
+        group.MapPost(UploadPath, UploadAsync).DisableAntiforgery();
         group.MapGet("/emulator/stats", StatsAsync);
         group.MapGet(ResultsPrefix + "/{taskId}/{file}", ImageAsync);
         group.Map("/api/v1/{**rest}", NotFoundAsync); // lowest precedence: any other DashScope path or method
@@ -52,7 +60,7 @@ internal static class EmulatorEndpoints
         await DelayAsync(emu, ctx);
         try
         {
-            Authorize(emu, ctx);
+            var apiKey = Authorize(emu, ctx);
             var isAsync = string.Equals(ctx.Request.Headers["X-DashScope-Async"], "enable", StringComparison.OrdinalIgnoreCase);
             if (route != SubmitRoute.Multimodal && !isAsync)
             {
@@ -99,9 +107,12 @@ internal static class EmulatorEndpoints
                 throw DashScopeError.InvalidParameter("parameters must be an object.");
             }
 
+            var oss = string.Equals(ctx.Request.Headers[OssResolveHeader], "enable", StringComparison.OrdinalIgnoreCase)
+                ? new OssInputs(emu.Uploads, emu.Stats, rule.Name, UploadStore.Account(apiKey), emu.Clock.Now, emu.Clock.Scale(emu.Options.UploadTtl))
+                : null;
             var plan = route == SubmitRoute.Multimodal
                 ? ModelRules.ValidateMultimodal(input, parameters)
-                : rule.Validate(input, parameters);
+                : rule.Validate(input, parameters, oss);
 
             if (emu.Options.DataInspectionTrigger is { Length: > 0 } trigger
                 && plan.Prompt.Contains(trigger, StringComparison.OrdinalIgnoreCase))
@@ -450,6 +461,95 @@ internal static class EmulatorEndpoints
             : throw DashScopeError.InvalidParameter($"{name} must be an integer between {min} and {max}.");
     }
 
+    /// <summary><c>GET /api/v1/uploads?action=getPolicy&amp;model=…</c>: a signed upload policy for the temporary storage.</summary>
+    private static async Task GetPolicyAsync(HttpContext ctx)
+    {
+        var emu = Context(ctx);
+        var requestId = NewRequestId();
+        await DelayAsync(emu, ctx);
+        try
+        {
+            var account = UploadStore.Account(Authorize(emu, ctx));
+            if (!string.Equals(ctx.Request.Query["action"], "getPolicy", StringComparison.Ordinal))
+            {
+                throw DashScopeError.InvalidParameter("Parameter 'action' must be 'getPolicy'.");
+            }
+
+            var model = (string?)ctx.Request.Query["model"];
+            if (string.IsNullOrEmpty(model))
+            {
+                throw new DashScopeError(400, "BadRequest.EmptyModel", "Required parameter 'model' missing from request.");
+            }
+
+            if (emu.Options.EnableLimits && !emu.Limiter.TryAcquire($"policy:{account}:{model}", emu.Scaled(100), emu.Clock.Now))
+            {
+                emu.Stats.Throttled(EmulatorStats.PolicyQps);
+                throw new DashScopeError(429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later.");
+            }
+
+            var now = emu.Clock.Now;
+            var maxBytes = emu.Options.UploadMaxFileSizeMb * 1024L * 1024L;
+            var issued = emu.Uploads.Issue(model, account, now, now + emu.Clock.Scale(emu.Options.UploadPolicyTtl), maxBytes);
+            emu.Stats.PolicyIssued();
+            var data = new JsonObject
+            {
+                ["policy"] = issued.Policy,
+                ["signature"] = issued.Signature,
+                ["upload_dir"] = issued.UploadDirectory,
+                ["upload_host"] = $"{ctx.Request.Scheme}://{ctx.Request.Host}{ctx.Request.PathBase}{UploadPath}",
+                ["expire_in_seconds"] = (int)emu.Options.UploadPolicyTtl.TotalSeconds,
+                ["max_file_size_mb"] = emu.Options.UploadMaxFileSizeMb,
+                ["capacity_limit_mb"] = 999999999,
+                ["oss_access_key_id"] = UploadStore.AccessKeyId,
+                ["x_oss_object_acl"] = UploadStore.ObjectAcl,
+                ["x_oss_forbid_overwrite"] = "true",
+            };
+            await WriteJsonAsync(ctx, 200, new JsonObject { ["request_id"] = requestId, ["data"] = data }, JsonContentType);
+        }
+        catch (DashScopeError error)
+        {
+            await WriteErrorAsync(ctx, error, requestId, JsonContentType);
+        }
+    }
+
+    /// <summary>The upload host: an OSS-style POST form upload checked against its signed policy.</summary>
+    private static async Task UploadAsync(HttpContext ctx)
+    {
+        var emu = Context(ctx);
+        if (!ctx.Request.HasFormContentType)
+        {
+            await WriteOssErrorAsync(ctx, 400, "RequestIsNotMultiPartContent", "Bucket POST must be of the enclosure-type multipart/form-data.");
+            return;
+        }
+
+        var form = await ctx.Request.ReadFormAsync(ctx.RequestAborted);
+        byte[]? bytes = null;
+        if (form.Files.GetFile("file") is { } file)
+        {
+            using var buffer = new MemoryStream();
+            await file.CopyToAsync(buffer, ctx.RequestAborted);
+            bytes = buffer.ToArray();
+        }
+
+        var error = emu.Uploads.Accept(name => form.TryGetValue(name, out var value) ? (string?)value : null, bytes, emu.Clock.Now);
+        if (error is not null)
+        {
+            await WriteOssErrorAsync(ctx, error.Status, error.Code, error.Message);
+            return;
+        }
+
+        emu.Stats.FileUploaded();
+        var status = (string?)form["success_action_status"] is "200" or "201" ? int.Parse(form["success_action_status"]!, CultureInfo.InvariantCulture) : 204;
+        ctx.Response.StatusCode = status;
+        ctx.Response.Headers["x-oss-request-id"] = Guid.NewGuid().ToString("N");
+        if (status == 201)
+        {
+            var key = System.Security.SecurityElement.Escape((string?)form["key"]);
+            var xml = $"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PostResponse>\n  <Bucket>{UploadStore.Bucket}</Bucket>\n  <Key>{key}</Key>\n</PostResponse>\n";
+            await WriteBytesAsync(ctx, 201, Encoding.UTF8.GetBytes(xml), "application/xml");
+        }
+    }
+
     private static Task StatsAsync(HttpContext ctx)
     {
         var snapshot = Context(ctx).Stats.Snapshot();
@@ -496,7 +596,8 @@ internal static class EmulatorEndpoints
         return $"{ctx.Request.Scheme}://{ctx.Request.Host}{path}?{emu.Signer.Sign(path, expires)}";
     }
 
-    private static void Authorize(EmulatorContext emu, HttpContext ctx)
+    /// <summary>Checks the API key; returns it.</summary>
+    private static string Authorize(EmulatorContext emu, HttpContext ctx)
     {
         var header = (string?)ctx.Request.Headers.Authorization;
         var key = header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : header?.Trim();
@@ -509,6 +610,8 @@ internal static class EmulatorEndpoints
         {
             throw new DashScopeError(401, "InvalidApiKey", "Invalid API-key provided.");
         }
+
+        return key;
     }
 
     private static void CheckQueryLimit(EmulatorContext emu)
@@ -551,7 +654,7 @@ internal static class EmulatorEndpoints
 
     private static Task WriteOssErrorAsync(HttpContext ctx, int status, string code, string message)
     {
-        var xml = $"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>{code}</Code>\n  <Message>{message}</Message>\n" +
+        var xml = $"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>{code}</Code>\n  <Message>{System.Security.SecurityElement.Escape(message)}</Message>\n" +
             $"  <RequestId>{Guid.NewGuid():N}</RequestId>\n  <HostId>dashscope-result-emulator</HostId>\n</Error>\n";
         return WriteBytesAsync(ctx, status, Encoding.UTF8.GetBytes(xml), "application/xml");
     }

@@ -17,6 +17,9 @@ public sealed class EmulatorStats
     /// <summary>Throttle kind: the account-wide task query QPS limit.</summary>
     public const string QueryQps = "query_qps";
 
+    /// <summary>Throttle kind: the 100 QPS upload-policy limit per account and model.</summary>
+    public const string PolicyQps = "policy_qps";
+
     /// <summary>Throttle kind: a 429 injected by <see cref="DashScopeEmulatorOptions.SubmitThrottleRate"/>.</summary>
     public const string Injected = "injected";
 
@@ -33,6 +36,9 @@ public sealed class EmulatorStats
     private int _syncCalls;
     private int _injectedErrors;
     private int _listCalls;
+    private int _uploadPolicies;
+    private int _filesUploaded;
+    private int _ossInputsResolved;
 
     /// <summary>A consistent-enough copy of every counter.</summary>
     public EmulatorStatsSnapshot Snapshot() => new(
@@ -49,7 +55,10 @@ public sealed class EmulatorStats
         Throttled: _throttled.Values.Sum(),
         ThrottledByKind: Copy(_throttled),
         InjectedErrors: Volatile.Read(ref _injectedErrors),
-        ImagesServed: Volatile.Read(ref _imagesServed));
+        ImagesServed: Volatile.Read(ref _imagesServed),
+        UploadPolicies: Volatile.Read(ref _uploadPolicies),
+        FilesUploaded: Volatile.Read(ref _filesUploaded),
+        OssInputsResolved: Volatile.Read(ref _ossInputsResolved));
 
     internal void Submitted(string model)
     {
@@ -88,6 +97,12 @@ public sealed class EmulatorStats
 
     internal void ImageServed() => Interlocked.Increment(ref _imagesServed);
 
+    internal void PolicyIssued() => Interlocked.Increment(ref _uploadPolicies);
+
+    internal void FileUploaded() => Interlocked.Increment(ref _filesUploaded);
+
+    internal void OssInputResolved() => Interlocked.Increment(ref _ossInputsResolved);
+
     private static Dictionary<string, int> Copy(ConcurrentDictionary<string, int> source) =>
         source.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
 }
@@ -104,9 +119,12 @@ public sealed class EmulatorStats
 /// <param name="CancelRequests">Cancel requests.</param>
 /// <param name="Canceled">Cancel requests that canceled a PENDING task.</param>
 /// <param name="Throttled">Requests answered 429, all kinds.</param>
-/// <param name="ThrottledByKind">429s by kind: submit_rps, concurrency, query_qps, injected.</param>
+/// <param name="ThrottledByKind">429s by kind: submit_rps, concurrency, query_qps, policy_qps, injected.</param>
 /// <param name="InjectedErrors">Submits answered 500 by fault injection.</param>
 /// <param name="ImagesServed">Result images downloaded successfully.</param>
+/// <param name="UploadPolicies">Upload policies issued (<c>GET /uploads?action=getPolicy</c>).</param>
+/// <param name="FilesUploaded">Files accepted by the temporary storage's upload host.</param>
+/// <param name="OssInputsResolved"><c>oss://</c> inputs of submits (sent with the resolve header) read from the temporary storage.</param>
 public sealed record EmulatorStatsSnapshot(
     [property: JsonPropertyName("submissions")] int Submissions,
     [property: JsonPropertyName("accepted")] int Accepted,
@@ -121,4 +139,7 @@ public sealed record EmulatorStatsSnapshot(
     [property: JsonPropertyName("throttled")] int Throttled,
     [property: JsonPropertyName("throttled_by_kind")] IReadOnlyDictionary<string, int> ThrottledByKind,
     [property: JsonPropertyName("injected_errors")] int InjectedErrors,
-    [property: JsonPropertyName("images_served")] int ImagesServed);
+    [property: JsonPropertyName("images_served")] int ImagesServed,
+    [property: JsonPropertyName("upload_policies")] int UploadPolicies,
+    [property: JsonPropertyName("files_uploaded")] int FilesUploaded,
+    [property: JsonPropertyName("oss_inputs_resolved")] int OssInputsResolved);

@@ -37,12 +37,13 @@ internal sealed record ModelRule(
     bool EchoesPrompt,
     bool SupportsSync)
 {
-    /// <summary>Validates <c>input</c> and <c>parameters</c>; throws <see cref="DashScopeError"/> for a 400.</summary>
-    public TaskPlan Validate(JsonElement input, JsonElement? parameters) => Name switch
+    /// <summary>Validates <c>input</c> and <c>parameters</c>; throws <see cref="DashScopeError"/> for a 400.
+    /// <paramref name="oss"/> resolves <c>oss://</c> inputs; null when the request lacks the resolve header.</summary>
+    public TaskPlan Validate(JsonElement input, JsonElement? parameters, OssInputs? oss = null) => Name switch
     {
-        ModelRules.WanxV1 => ModelRules.ValidateWanxV1(input, parameters),
-        ModelRules.ImageEdit => ModelRules.ValidateImageEdit(input, parameters),
-        ModelRules.Wan25 => ModelRules.ValidateWan25(input, parameters),
+        ModelRules.WanxV1 => ModelRules.ValidateWanxV1(input, parameters, oss),
+        ModelRules.ImageEdit => ModelRules.ValidateImageEdit(input, parameters, oss),
+        ModelRules.Wan25 => ModelRules.ValidateWan25(input, parameters, oss),
         _ => ModelRules.ValidateQwenAsync(input, parameters),
     };
 
@@ -99,13 +100,13 @@ internal static partial class ModelRules
     /// <summary>The rule for a model name (case-sensitive, as the service is), or null.</summary>
     public static ModelRule? Find(string model) => Rules.GetValueOrDefault(model);
 
-    internal static TaskPlan ValidateWanxV1(JsonElement input, JsonElement? parameters)
+    internal static TaskPlan ValidateWanxV1(JsonElement input, JsonElement? parameters, OssInputs? oss)
     {
         var prompt = RequiredPrompt(input, "input.prompt", 800, truncate: true);
         OptionalPrompt(input, "negative_prompt", "input.negative_prompt", 500, truncate: true);
         if (OptionalString(input, "ref_img", "input.ref_img") is { } refImg)
         {
-            CheckImage(refImg, "input.ref_img", EditMimes, minSide: 256, maxSide: 4096);
+            CheckImage(refImg, "input.ref_img", EditMimes, minSide: 256, maxSide: 4096, oss);
         }
 
         var style = OptionalString(parameters, "style", "parameters.style") ?? "<auto>";
@@ -135,7 +136,7 @@ internal static partial class ModelRules
         return new TaskPlan(prompt, null, n, width, height, seed, PromptExtend: false, null);
     }
 
-    internal static TaskPlan ValidateImageEdit(JsonElement input, JsonElement? parameters)
+    internal static TaskPlan ValidateImageEdit(JsonElement input, JsonElement? parameters, OssInputs? oss)
     {
         var function = OptionalString(input, "function", "input.function")
             ?? throw DashScopeError.InvalidParameter("Field required: input.function");
@@ -147,7 +148,7 @@ internal static partial class ModelRules
         var prompt = RequiredPrompt(input, "input.prompt", 800, truncate: false);
         var baseImage = OptionalString(input, "base_image_url", "input.base_image_url")
             ?? throw DashScopeError.InvalidParameter("Field required: input.base_image_url");
-        var baseSize = CheckImage(baseImage, "input.base_image_url", EditMimes, minSide: 512, maxSide: 4096);
+        var baseSize = CheckImage(baseImage, "input.base_image_url", EditMimes, minSide: 512, maxSide: 4096, oss);
         var mask = OptionalString(input, "mask_image_url", "input.mask_image_url");
         if (function == "description_edit_with_mask")
         {
@@ -156,7 +157,7 @@ internal static partial class ModelRules
                 throw DashScopeError.InvalidParameter("Field required: input.mask_image_url (function description_edit_with_mask).");
             }
 
-            var maskSize = CheckImage(mask, "input.mask_image_url", EditMimes, minSide: 512, maxSide: 4096);
+            var maskSize = CheckImage(mask, "input.mask_image_url", EditMimes, minSide: 512, maxSide: 4096, oss);
             if (baseSize is { } b && maskSize is { } m && b != m)
             {
                 throw DashScopeError.InvalidParameter("input.mask_image_url must have the same resolution as input.base_image_url.");
@@ -190,7 +191,7 @@ internal static partial class ModelRules
         return new TaskPlan(prompt, null, n, Math.Min(width, 4096), Math.Min(height, 4096), seed, PromptExtend: false, null);
     }
 
-    internal static TaskPlan ValidateWan25(JsonElement input, JsonElement? parameters)
+    internal static TaskPlan ValidateWan25(JsonElement input, JsonElement? parameters, OssInputs? oss)
     {
         var prompt = RequiredPrompt(input, "input.prompt", 2000, truncate: false);
         OptionalPrompt(input, "negative_prompt", "input.negative_prompt", 500, truncate: false);
@@ -214,7 +215,7 @@ internal static partial class ModelRules
                 throw DashScopeError.InvalidParameter($"{name} must be a URL or a data URI string.");
             }
 
-            lastSize = CheckImage(image.GetString()!, name, Wan25Mimes, minSide: 384, maxSide: 5000);
+            lastSize = CheckImage(image.GetString()!, name, Wan25Mimes, minSide: 384, maxSide: 5000, oss);
         }
 
         var n = OptionalInt(parameters, "n", "parameters.n", 1, 4) ?? 4;
@@ -348,8 +349,9 @@ internal static partial class ModelRules
         return (width, height);
     }
 
-    /// <summary>Checks an image reference (http(s) URL or data URI); returns the size when it can be read (PNG data URIs).</summary>
-    private static (int Width, int Height)? CheckImage(string value, string name, string[] mimes, int minSide, int maxSide)
+    /// <summary>Checks an image reference (http(s) URL, data URI, or <c>oss://</c> temporary file); returns the size when
+    /// it can be read (PNG data URIs and PNG temporary files).</summary>
+    private static (int Width, int Height)? CheckImage(string value, string name, string[] mimes, int minSide, int maxSide, OssInputs? oss)
     {
         if (value.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
         {
@@ -360,11 +362,7 @@ internal static partial class ModelRules
             }
 
             var mime = match.Groups[1].Value.ToLowerInvariant();
-            if (!mimes.Contains(mime, StringComparer.Ordinal))
-            {
-                throw DashScopeError.InvalidParameter($"{name}: unsupported image type {mime}; use one of {string.Join(", ", mimes)}.");
-            }
-
+            CheckMime(mime, name, mimes);
             var data = match.Groups[2].Value;
             if ((long)data.Length * 3 / 4 > MaxImageBytes + 2)
             {
@@ -381,28 +379,53 @@ internal static partial class ModelRules
                 throw DashScopeError.InvalidParameter($"{name}: the base64 data is not valid.");
             }
 
-            if (bytes.Length > MaxImageBytes)
-            {
-                throw DashScopeError.InvalidParameter($"{name}: the image exceeds 10 MB.");
-            }
+            return CheckBytes(bytes, mime, name, minSide, maxSide);
+        }
 
-            if (mime == "image/png" && ReadPngSize(bytes) is { } size)
-            {
-                if (size.Width < minSide || size.Height < minSide || size.Width > maxSide || size.Height > maxSide)
-                {
-                    throw DashScopeError.InvalidParameter(
-                        $"{name}: the image is {size.Width}*{size.Height}; each side must be between {minSide} and {maxSide} pixels.");
-                }
-
-                return size;
-            }
-
-            return null;
+        if (value.StartsWith(OssInputs.Scheme, StringComparison.Ordinal))
+        {
+            // Without X-DashScope-OssResourceResolve the service treats oss:// as an unusable URL (its exact message is not documented).
+            var (content, contentType) = oss?.Resolve(value, name)
+                ?? throw new DashScopeError(400, "InvalidURL",
+                    $"{name} is an oss:// URL, but the request has no X-DashScope-OssResourceResolve: enable header.");
+            var mime = (contentType ?? (ReadPngSize(content) is null ? "application/octet-stream" : "image/png")).ToLowerInvariant();
+            CheckMime(mime, name, mimes);
+            return CheckBytes(content, mime, name, minSide, maxSide);
         }
 
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
             throw new DashScopeError(400, "InvalidURL", $"{name} must be an http(s) URL or a data URI.");
+        }
+
+        return null;
+    }
+
+    private static void CheckMime(string mime, string name, string[] mimes)
+    {
+        if (!mimes.Contains(mime, StringComparer.Ordinal))
+        {
+            throw DashScopeError.InvalidParameter($"{name}: unsupported image type {mime}; use one of {string.Join(", ", mimes)}.");
+        }
+    }
+
+    /// <summary>The checks an image's bytes get, however they arrived: at most 10 MB, and each side in range for PNGs.</summary>
+    private static (int Width, int Height)? CheckBytes(byte[] bytes, string mime, string name, int minSide, int maxSide)
+    {
+        if (bytes.Length > MaxImageBytes)
+        {
+            throw DashScopeError.InvalidParameter($"{name}: the image exceeds 10 MB.");
+        }
+
+        if (mime == "image/png" && ReadPngSize(bytes) is { } size)
+        {
+            if (size.Width < minSide || size.Height < minSide || size.Width > maxSide || size.Height > maxSide)
+            {
+                throw DashScopeError.InvalidParameter(
+                    $"{name}: the image is {size.Width}*{size.Height}; each side must be between {minSide} and {maxSide} pixels.");
+            }
+
+            return size;
         }
 
         return null;

@@ -31,6 +31,10 @@ public partial class DashScopeClient
     /// <summary>Header that asks for data inspection.</summary>
     public const string DataInspectionHeader = "X-DashScope-DataInspection";
 
+    /// <summary>Header that lets the service read <c>oss://</c> inputs from its temporary storage (sent by the client
+    /// on every request whose input holds one).</summary>
+    public const string OssResourceResolveHeader = "X-DashScope-OssResourceResolve";
+
     private const int SnippetLength = 200;
 
     private static readonly Lazy<HttpClient> s_sharedHttpClient = new(CreateSharedHttpClient);
@@ -244,11 +248,7 @@ public partial class DashScopeClient
     {
         var uri = new Uri(Endpoint.AbsoluteUri + "/" + path, UriKind.Absolute);
         var operation = method.Method + " /" + path.Split('?')[0];
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (_options.NetworkTimeout != Timeout.InfiniteTimeSpan)
-        {
-            timeout.CancelAfter(_options.NetworkTimeout);
-        }
+        using var timeout = NetworkTimeout(cancellationToken);
 
         var started = Stopwatch.GetTimestamp();
         int status;
@@ -275,6 +275,11 @@ public partial class DashScopeClient
                 message.Headers.Add(WorkspaceHeader, _options.WorkspaceId.Trim());
             }
 
+            if (body?["input"] is { } input && HasTemporaryFile(input))
+            {
+                message.Headers.Add(OssResourceResolveHeader, "enable");
+            }
+
             if (body is not null)
             {
                 message.Content = new StringContent(body.ToJsonString(DashScopeImageRequest.WireJson), Encoding.UTF8, "application/json");
@@ -286,39 +291,9 @@ public partial class DashScopeClient
             headerRequestId = HeaderRequestId(response.Headers);
             content = await ReadContentAsync(response.Content, timeout.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (TransportFailure(ex, operation, idempotent, cancellationToken) is { } failure)
         {
-            Log.RequestTimedOut(_logger, operation, _options.NetworkTimeout);
-            throw new DashScopeException(
-                0, DashScopeErrorCodes.ClientTimeout,
-                $"DashScope {operation} got no complete response within {_options.NetworkTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s " +
-                "(DashScopeClientOptions.NetworkTimeout, or the HttpClient's own Timeout if shorter)." +
-                (idempotent ? string.Empty : " The task may still have been created; list tasks before resubmitting."),
-                null, isRetryable: idempotent, innerException: ex);
-        }
-        catch (HttpRequestException ex)
-        {
-            var nothingSent = ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError;
-            Log.RequestFailed(_logger, operation, ex.HttpRequestError.ToString());
-            throw new DashScopeException(
-                0, DashScopeErrorCodes.ConnectionFailed,
-                $"DashScope {operation} failed before a response arrived ({ex.HttpRequestError}): {ex.Message}",
-                null, isRetryable: idempotent || nothingSent, innerException: ex);
-        }
-        catch (IOException ex)
-        {
-            // Includes HttpIOException: the connection closed before the whole body arrived.
-            Log.RequestFailed(_logger, operation, ex.GetType().Name);
-            throw new DashScopeException(
-                0, DashScopeErrorCodes.InvalidResponse,
-                $"DashScope {operation} response ended before its whole body arrived: {ex.Message}",
-                null, isRetryable: idempotent, innerException: ex);
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new DashScopeException(
-                0, DashScopeErrorCodes.InvalidResponse, $"DashScope {operation} returned a body that could not be decompressed: {ex.Message}",
-                null, isRetryable: idempotent, innerException: ex);
+            throw failure;
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
@@ -372,6 +347,59 @@ public partial class DashScopeClient
 
         Log.RequestCompleted(_logger, operation, status, requestId, elapsed.TotalMilliseconds);
         return document;
+    }
+
+    /// <summary>A token that ends with the caller's or after <see cref="DashScopeClientOptions.NetworkTimeout"/>.</summary>
+    private CancellationTokenSource NetworkTimeout(CancellationToken cancellationToken)
+    {
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (_options.NetworkTimeout != Timeout.InfiniteTimeSpan)
+        {
+            timeout.CancelAfter(_options.NetworkTimeout);
+        }
+
+        return timeout;
+    }
+
+    /// <summary>
+    /// Maps a failure before a complete response (timeout, connection, cut body, bad compression) to a
+    /// <see cref="DashScopeException"/>; null for anything else (including the caller's own cancellation).
+    /// </summary>
+    private DashScopeException? TransportFailure(
+        Exception ex, string operation, bool idempotent, CancellationToken cancellationToken,
+        string notIdempotentHint = " The task may still have been created; list tasks before resubmitting.")
+    {
+        switch (ex)
+        {
+            case OperationCanceledException when !cancellationToken.IsCancellationRequested:
+                Log.RequestTimedOut(_logger, operation, _options.NetworkTimeout);
+                return new DashScopeException(
+                    0, DashScopeErrorCodes.ClientTimeout,
+                    $"DashScope {operation} got no complete response within {_options.NetworkTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s " +
+                    "(DashScopeClientOptions.NetworkTimeout, or the HttpClient's own Timeout if shorter)." +
+                    (idempotent ? string.Empty : notIdempotentHint),
+                    null, isRetryable: idempotent, innerException: ex);
+            case HttpRequestException http:
+                var nothingSent = http.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError;
+                Log.RequestFailed(_logger, operation, http.HttpRequestError.ToString());
+                return new DashScopeException(
+                    0, DashScopeErrorCodes.ConnectionFailed,
+                    $"DashScope {operation} failed before a response arrived ({http.HttpRequestError}): {http.Message}",
+                    null, isRetryable: idempotent || nothingSent, innerException: ex);
+            case IOException:
+                // Includes HttpIOException: the connection closed before the whole body arrived.
+                Log.RequestFailed(_logger, operation, ex.GetType().Name);
+                return new DashScopeException(
+                    0, DashScopeErrorCodes.InvalidResponse,
+                    $"DashScope {operation} response ended before its whole body arrived: {ex.Message}",
+                    null, isRetryable: idempotent, innerException: ex);
+            case InvalidDataException:
+                return new DashScopeException(
+                    0, DashScopeErrorCodes.InvalidResponse, $"DashScope {operation} returned a body that could not be decompressed: {ex.Message}",
+                    null, isRetryable: idempotent, innerException: ex);
+            default:
+                return null;
+        }
     }
 
     private static async Task<byte[]> ReadContentAsync(HttpContent content, CancellationToken cancellationToken)
@@ -487,5 +515,8 @@ public partial class DashScopeClient
 
         [LoggerMessage(EventId = 4104, Level = LogLevel.Warning, Message = "DashScope {Operation} failed before a response: {Error}.")]
         public static partial void RequestFailed(ILogger logger, string operation, string error);
+
+        [LoggerMessage(EventId = 4105, Level = LogLevel.Debug, Message = "DashScope upload policy for {Model} received (upload host {UploadHost}, request {RequestId}).")]
+        public static partial void UploadPolicyReceived(ILogger logger, string model, string uploadHost, string? requestId);
     }
 }

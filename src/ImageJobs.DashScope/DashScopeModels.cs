@@ -64,6 +64,22 @@ public static class DashScopeModels
     /// <summary>Largest input image (URL target or data URI payload): 10 MB.</summary>
     public const int MaxInputImageBytes = 10 * 1024 * 1024;
 
+    /// <summary>Upload-policy calls (<c>GET uploads?action=getPolicy</c>): 100 per second per account and model.</summary>
+    public const int UploadPolicyRequestsPerSecond = 100;
+
+    /// <summary>Files in DashScope's temporary storage (<c>oss://</c> inputs) are deleted this long after their upload.</summary>
+    public static readonly TimeSpan TemporaryFileRetention = TimeSpan.FromHours(48);
+
+    /// <summary>
+    /// Whether a model documents data URIs for an image field. wanx-v1's <c>input.ref_img</c> documents URLs only;
+    /// every other image field of these models takes a data URI too.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="field">The JSON path, for example <c>input.ref_img</c>.</param>
+    /// <returns>False where only URLs are documented.</returns>
+    public static bool AcceptsDataUri(string model, string field) =>
+        !(model == WanxV1 && field == "input.ref_img");
+
     private static readonly Dictionary<string, DashScopeModelProfile> s_profiles = new(StringComparer.Ordinal)
     {
         [WanxV1] = new(WanxV1, DashScopeTaskKind.TextToImage, TimeSpan.FromSeconds(26), TimeSpan.FromSeconds(31),

@@ -608,6 +608,12 @@ public static partial class DashScopeRequestValidator
                 return true;
             }
 
+            // A file in DashScope's temporary storage (DashScopeClient.UploadTemporaryFileAsync).
+            if (text.StartsWith(DashScopeClient.TemporaryFileScheme, StringComparison.Ordinal) && text.Length > DashScopeClient.TemporaryFileScheme.Length)
+            {
+                return true;
+            }
+
             Add(path, $"{path} must be an http(s) URL or a data URI (data:{{mime}};base64,{{data}}); got '{Truncate(text, 60)}'.");
             return false;
         }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using ImageJobs.DashScope.Emulator;
 using ImageJobs.Workflow.Hosting;
+using ImageJobs.Workflow.Pipeline;
 using Microsoft.Extensions.Configuration;
 
 namespace ImageJobs.Local;
@@ -165,6 +166,7 @@ public sealed class LocalEnvironment : IAsyncDisposable
         if (!string.IsNullOrWhiteSpace(configuration["DASHSCOPE_API_KEY"]) || !string.IsNullOrWhiteSpace(configuration["DashScope:ApiKey"]))
         {
             Notes.Add("DashScope: the real service (DASHSCOPE_API_KEY is set).");
+            UseTemporaryUploadsForPrivateStorage(configuration);
             return;
         }
 
@@ -184,6 +186,32 @@ public sealed class LocalEnvironment : IAsyncDisposable
 
         Notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"DashScope: no DASHSCOPE_API_KEY, using the embedded emulator at {_emulator.BaseAddress} (time scale {options.TimeScale})."));
+    }
+
+    /// <summary>
+    /// The real service cannot read this machine's storage (Azurite, loopback, private), and data URIs do not serve every
+    /// input (wanx-v1 ref_img, images over 10 MB): unless <c>ImageJobs:InputMode</c> is set, <c>blob:</c> inputs then go
+    /// through DashScope's temporary storage, which is documented for the Beijing region only.
+    /// </summary>
+    private void UseTemporaryUploadsForPrivateStorage(IConfiguration configuration)
+    {
+        var connection = Settings.TryGetValue(StorageClients.ConnectionName, out var set) ? set : StorageClients.ConnectionString(configuration);
+        if (!string.IsNullOrEmpty(configuration["ImageJobs:InputMode"]) || connection is null
+            || InputResolver.IsPubliclyReachable(new Azure.Storage.Blobs.BlobServiceClient(connection).Uri))
+        {
+            return;
+        }
+
+        var endpoint = new DashScope.DashScopeClientOptions
+        {
+            Region = configuration["DashScope:Region"],
+            Endpoint = Uri.TryCreate(configuration["DashScope:Endpoint"], UriKind.Absolute, out var e) ? e : null,
+        };
+        if (endpoint.Endpoint is null && endpoint.GetEndpoint() == DashScope.DashScopeRegions.Beijing)
+        {
+            Settings["ImageJobs:InputMode"] = nameof(InputResolutionMode.TemporaryUpload);
+            Notes.Add("Inputs: storage is not reachable from DashScope, so blob inputs go through DashScope's temporary storage (oss://, 48 h).");
+        }
     }
 
     /// <inheritdoc />

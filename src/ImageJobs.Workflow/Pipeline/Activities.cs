@@ -18,7 +18,9 @@ namespace ImageJobs.Workflow.Pipeline;
 
 /// <summary>
 /// Submits the job's task to DashScope, paying once: the intent is recorded before the call and the task id right
-/// after it, so a retried or replayed submit that finds a task id reuses it. Provider errors come back as an outcome
+/// after it, so a retried or replayed submit that finds a task id reuses it. Inputs uploaded to DashScope's temporary
+/// storage are recorded with the intent (and kept when the provider refuses the submit), so a retry sends the same
+/// <c>oss://</c> URLs instead of uploading again. Provider errors come back as an outcome
 /// (the orchestration retries throttling and 5xx on durable timers); only storage or network failures throw.
 /// </summary>
 public sealed partial class SubmitTaskActivity(
@@ -47,7 +49,7 @@ public sealed partial class SubmitTaskActivity(
             return new SubmitOutcome(existing, Reused: true, null, false, null, window);
         }
 
-        if (record is not null)
+        if (record is { Refused: false })
         {
             LogUnconfirmedIntent(logger, input.JobId, record.Attempts);
         }
@@ -60,14 +62,32 @@ public sealed partial class SubmitTaskActivity(
             return new SubmitOutcome(null, false, new JobError(PacedCode, "Waiting for a submit slot under the model's rate limit."), true, wait, window) { ReservedSlot = slot };
         }
 
-        JsonObject resolved;
+        ResolvedInput resolved;
         try
         {
-            resolved = await inputs.ResolveAsync(input.Input, cancellationToken);
+            resolved = await inputs.ResolveAsync(input.Model, input.Input, record?.Uploads, client, cancellationToken);
         }
         catch (InputResolutionException ex)
         {
             return Failed(new JobError("InvalidInput", ex.Message), window);
+        }
+        catch (OutboundUrlRefusedException ex)
+        {
+            return Failed(new JobError("UrlRefused", ex.Message), window);
+        }
+        catch (DashScopeException ex)
+        {
+            // An upload to the temporary storage failed: nothing was submitted. A new attempt gets a new policy (and
+            // upload directory), so retrying a transport failure cannot collide with a file that did land.
+            return new SubmitOutcome(null, false,
+                new JobError(ex.Code ?? $"HTTP{ex.Status}", "Uploading an input to DashScope's temporary storage failed: " + ex.Message),
+                ex.IsRetryable || ex.Status == 0, ex.RetryAfter, window);
+        }
+
+        var reused = resolved.Uploads.Count(u => record?.Uploads?.Contains(u) == true);
+        if (resolved.Uploads.Count > 0)
+        {
+            LogTemporaryInputs(logger, input.JobId, resolved.Uploads.Count - reused, reused);
         }
 
         wait = slot - time.GetUtcNow();
@@ -76,8 +96,8 @@ public sealed partial class SubmitTaskActivity(
             await Task.Delay(wait, time, cancellationToken);
         }
 
-        var providerRequest = DashScopeImageRequest.FromJson(input.Model, resolved, input.Parameters);
-        var intent = new SubmissionRecord(input.JobId, null, time.GetUtcNow(), null, (record?.Attempts ?? 0) + 1);
+        var providerRequest = DashScopeImageRequest.FromJson(input.Model, resolved.Input, input.Parameters);
+        var intent = new SubmissionRecord(input.JobId, null, time.GetUtcNow(), null, (record?.Attempts ?? 0) + 1, resolved.Uploads);
         var intentTag = await state.PutSubmissionAsync(intent, record is null ? null : etag, cancellationToken);
         DashScopeTaskSubmission submission;
         try
@@ -89,7 +109,7 @@ public sealed partial class SubmitTaskActivity(
         }
         catch (DashScopeValidationException ex)
         {
-            await state.DeleteSubmissionAsync(input.JobId, intentTag, cancellationToken);
+            await state.ReleaseSubmissionAsync(intent, intentTag, cancellationToken);
             return Failed(new JobError("InvalidParameter", ex.Message), window);
         }
         catch (DashScopeException ex) when (ex.Code is DashScopeErrorCodes.ClientTimeout or DashScopeErrorCodes.InvalidResponse)
@@ -101,7 +121,7 @@ public sealed partial class SubmitTaskActivity(
         catch (DashScopeException ex)
         {
             // The provider answered with an error (or was never reached): no task was created, nothing was paid.
-            await state.DeleteSubmissionAsync(input.JobId, intentTag, cancellationToken);
+            await state.ReleaseSubmissionAsync(intent, intentTag, cancellationToken);
             return new SubmitOutcome(null, false, new JobError(ex.Code ?? $"HTTP{ex.Status}", ex.Message),
                 ex.IsRetryable || ex.Code == DashScopeErrorCodes.ConnectionFailed, ex.RetryAfter, window);
         }
@@ -116,6 +136,10 @@ public sealed partial class SubmitTaskActivity(
     [LoggerMessage(EventId = 2101, Level = LogLevel.Warning,
         Message = "Job {JobId} has a submit intent without a task id (attempt {Attempts}): an earlier submit died mid-call and may have been paid; submitting again.")]
     private static partial void LogUnconfirmedIntent(ILogger logger, string jobId, int attempts);
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Information,
+        Message = "Job {JobId} sends {Uploaded} input(s) newly uploaded to DashScope's temporary storage and {Reused} uploaded by an earlier attempt.")]
+    private static partial void LogTemporaryInputs(ILogger logger, string jobId, int uploaded, int reused);
 }
 
 /// <summary>Queries a task's status; learns the model's running time when it ends.</summary>

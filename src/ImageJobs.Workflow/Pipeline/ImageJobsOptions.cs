@@ -3,7 +3,11 @@ namespace ImageJobs.Workflow.Pipeline;
 /// <summary>How <c>blob:</c> image inputs are handed to DashScope.</summary>
 public enum InputResolutionMode
 {
-    /// <summary>A read-only SAS URL when the storage is publicly reachable, an inline data URI when it is not (Azurite, loopback, private).</summary>
+    /// <summary>
+    /// A read-only SAS URL when the storage is publicly reachable. When it is not (Azurite, loopback, private): an inline
+    /// data URI, or <see cref="TemporaryUpload"/> where the model documents no data URIs for the field (wanx-v1
+    /// <c>ref_img</c>) or the image is over the 10 MB a data URI may carry.
+    /// </summary>
     Auto,
 
     /// <summary>Always a read-only SAS URL with a short expiry.</summary>
@@ -11,6 +15,13 @@ public enum InputResolutionMode
 
     /// <summary>Always an inline <c>data:</c> URI (at most 10 MB per image).</summary>
     DataUri,
+
+    /// <summary>
+    /// Always an upload to DashScope's temporary storage, sent as <c>oss://…</c> (valid 48 hours, for the job's model and
+    /// the app's key only; documented for the Beijing region). Done in the submit activity and recorded with the
+    /// submission intent, so a retried submit does not upload again.
+    /// </summary>
+    TemporaryUpload,
 }
 
 /// <summary>The pipeline's settings, bound from the <c>ImageJobs</c> configuration section.</summary>

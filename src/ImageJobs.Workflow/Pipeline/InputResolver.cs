@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using Azure;
@@ -40,36 +41,65 @@ public sealed class InputResolutionException : Exception
     public string Field { get; }
 }
 
+/// <summary>A job's input with every <c>blob:</c> reference resolved, and the inputs in DashScope's temporary storage.</summary>
+/// <param name="Input">The input to send.</param>
+/// <param name="Uploads">Every <c>oss://</c> input of it (new uploads and reused ones), to record with the submission intent.</param>
+public sealed record ResolvedInput(JsonObject Input, IReadOnlyList<TemporaryInput> Uploads);
+
 /// <summary>
-/// Turns <c>blob:{container}/{name}</c> image inputs into something DashScope can read: a read-only SAS URL with a short
-/// expiry when the storage is publicly reachable, or an inline data URI (at most 10 MB) when it is not (Azurite,
-/// loopback, private). <see cref="ImageJobsOptions.InputMode"/> forces either. Runs inside the submit activity, so image
-/// bytes never enter orchestration history.
+/// Turns <c>blob:{container}/{name}</c> image inputs into something DashScope can read (see
+/// <see cref="InputResolutionMode"/>): a read-only SAS URL with a short expiry when the storage is publicly reachable;
+/// otherwise an inline data URI (at most 10 MB), or an upload to DashScope's temporary storage sent as <c>oss://…</c>
+/// where a data URI is not documented for the field or the image is too large for one.
+/// <see cref="ImageJobsOptions.InputMode"/> forces one way. Runs inside the submit activity, so image bytes never enter
+/// orchestration history. The temporary storage's upload host is checked by the outbound guard before any upload.
 /// </summary>
-public sealed class InputResolver(BlobServiceClient blobs, ImageJobsOptions options, TimeProvider time)
+public sealed class InputResolver(BlobServiceClient blobs, ImageJobsOptions options, TimeProvider time, OutboundUrlGuard? guard = null)
 {
-    /// <summary>Whether inputs will be inlined as data URIs with the current settings and storage.</summary>
+    /// <summary>An earlier upload is reused only while it has at least this long left.</summary>
+    public static readonly TimeSpan MinRemainingUploadLifetime = TimeSpan.FromHours(1);
+
+    /// <summary>Whether inputs that take a data URI will be inlined as one with the current settings and storage.</summary>
     public bool UsesDataUris => options.InputMode switch
     {
         InputResolutionMode.DataUri => true,
-        InputResolutionMode.SasUrl => false,
-        _ => !IsPubliclyReachable(blobs.Uri),
+        InputResolutionMode.Auto => !IsPubliclyReachable(blobs.Uri),
+        _ => false,
     };
 
-    /// <summary>Returns a copy of <paramref name="input"/> with every <c>blob:</c> reference resolved.</summary>
+    /// <summary>How one <c>blob:</c> input of <paramref name="model"/> at <paramref name="field"/>, <paramref name="bytes"/> long, reaches DashScope.</summary>
+    public InputResolutionMode ModeFor(string model, string field, long bytes)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(field);
+        if (options.InputMode != InputResolutionMode.Auto)
+        {
+            return options.InputMode;
+        }
+
+        if (IsPubliclyReachable(blobs.Uri))
+        {
+            return InputResolutionMode.SasUrl;
+        }
+
+        return !DashScopeModels.AcceptsDataUri(model, field) || bytes > DashScopeModels.MaxInputImageBytes
+            ? InputResolutionMode.TemporaryUpload
+            : InputResolutionMode.DataUri;
+    }
+
+    /// <summary>Returns a copy of <paramref name="input"/> with every <c>blob:</c> reference resolved as a SAS URL or data URI.</summary>
     public async Task<JsonObject> ResolveAsync(JsonObject input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var resolved = input.DeepClone().AsObject();
-        foreach (var (path, node) in ImageJobParser.ImageFields(resolved).ToList())
+        if (options.InputMode == InputResolutionMode.TemporaryUpload)
         {
-            if (node.GetValueKind() != System.Text.Json.JsonValueKind.String
-                || ImageJobParser.ParseBlobReference(node.GetValue<string>()) is not { } reference)
-            {
-                continue;
-            }
+            throw new InvalidOperationException("Temporary uploads need the model and a DashScope client; use the other ResolveAsync overload.");
+        }
 
-            var blob = blobs.GetBlobContainerClient(reference.Container).GetBlobClient(reference.Name);
+        var resolved = input.DeepClone().AsObject();
+        foreach (var (path, node, reference) in BlobInputs(resolved))
+        {
+            var blob = Blob(reference);
             node.ReplaceWith(JsonValue.Create(UsesDataUris
                 ? await ToDataUriAsync(blob, path, cancellationToken)
                 : (await ToSasUrlAsync(blob, cancellationToken)).AbsoluteUri));
@@ -77,6 +107,120 @@ public sealed class InputResolver(BlobServiceClient blobs, ImageJobsOptions opti
 
         return resolved;
     }
+
+    /// <summary>
+    /// Returns a copy of <paramref name="input"/> with every <c>blob:</c> reference resolved for <paramref name="model"/>.
+    /// Inputs that go through the temporary storage reuse <paramref name="earlier"/> uploads of the same blob and field
+    /// (while at least <see cref="MinRemainingUploadLifetime"/> is left); new ones share one upload policy.
+    /// </summary>
+    /// <exception cref="InputResolutionException">A blob is missing, too large or not an image.</exception>
+    /// <exception cref="OutboundUrlRefusedException">The outbound guard refused the temporary storage's upload host.</exception>
+    /// <exception cref="DashScopeException">The upload policy call or an upload failed.</exception>
+    public async Task<ResolvedInput> ResolveAsync(
+        string model, JsonObject input, IReadOnlyList<TemporaryInput>? earlier, DashScopeClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(client);
+        var resolved = input.DeepClone().AsObject();
+        var uploads = new List<TemporaryInput>();
+        DashScopeUploadPolicy? policy = null;
+        foreach (var (path, node, reference) in BlobInputs(resolved))
+        {
+            var blob = Blob(reference);
+            var source = ImageJobParser.BlobScheme + reference.Container + "/" + reference.Name;
+            var mode = options.InputMode != InputResolutionMode.Auto || IsPubliclyReachable(blobs.Uri)
+                ? ModeFor(model, path, 0)
+                : ModeFor(model, path, await SizeAsync(blob, path, cancellationToken));
+            string value;
+            if (mode != InputResolutionMode.TemporaryUpload)
+            {
+                value = mode == InputResolutionMode.DataUri
+                    ? await ToDataUriAsync(blob, path, cancellationToken)
+                    : (await ToSasUrlAsync(blob, cancellationToken)).AbsoluteUri;
+            }
+            else if (earlier?.FirstOrDefault(u => u.Field == path && u.Source == source && u.ExpiresAt - time.GetUtcNow() >= MinRemainingUploadLifetime) is { } reused)
+            {
+                uploads.Add(reused);
+                value = reused.Url;
+            }
+            else
+            {
+                var (content, contentType) = await ReadImageAsync(blob, path, cancellationToken);
+                policy ??= await PolicyAsync(client, model, cancellationToken);
+                var fileName = string.Create(CultureInfo.InvariantCulture, $"{uploads.Count}-{FileName(reference.Name, contentType)}");
+                using var stream = content.ToStream();
+                var file = await client.UploadTemporaryFileAsync(policy, stream, fileName, contentType, cancellationToken);
+                var upload = new TemporaryInput(path, source, file.Url, file.ExpiresAt);
+                uploads.Add(upload);
+                value = upload.Url;
+            }
+
+            node.ReplaceWith(JsonValue.Create(value));
+        }
+
+        return new ResolvedInput(resolved, uploads);
+    }
+
+    private static List<(string Path, JsonValue Node, (string Container, string Name) Reference)> BlobInputs(JsonObject input) =>
+        ImageJobParser.ImageFields(input).ToList()
+            .Where(f => f.Node.GetValueKind() == System.Text.Json.JsonValueKind.String)
+            .Select(f => (f.Path, f.Node, Reference: ImageJobParser.ParseBlobReference(f.Node.GetValue<string>())))
+            .Where(f => f.Reference is not null)
+            .Select(f => (f.Path, f.Node, f.Reference!.Value))
+            .ToList();
+
+    private BlobClient Blob((string Container, string Name) reference) =>
+        blobs.GetBlobContainerClient(reference.Container).GetBlobClient(reference.Name);
+
+    private async Task<DashScopeUploadPolicy> PolicyAsync(DashScopeClient client, string model, CancellationToken cancellationToken)
+    {
+        var policy = await client.GetUploadPolicyAsync(model, cancellationToken);
+        if (guard is not null && await guard.CheckAsync(policy.UploadHost, cancellationToken) is { } reason)
+        {
+            throw new OutboundUrlRefusedException($"DashScope's temporary storage upload host '{policy.UploadHost.Authority}' is refused: {reason}.");
+        }
+
+        return policy;
+    }
+
+    private static async Task<long> SizeAsync(BlobClient blob, string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value.ContentLength;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            throw Missing(blob, path);
+        }
+    }
+
+    private static async Task<(BinaryData Content, string ContentType)> ReadImageAsync(BlobClient blob, string path, CancellationToken cancellationToken)
+    {
+        BinaryData content;
+        try
+        {
+            content = (await blob.DownloadContentAsync(cancellationToken)).Value.Content;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            throw Missing(blob, path);
+        }
+
+        var mime = DashScopeImageData.DetectMimeType(content.ToMemory().Span)
+            ?? throw new InputResolutionException(path, $"{path}: blob '{blob.BlobContainerName}/{blob.Name}' is not a JPEG, PNG, BMP, TIFF or WEBP image.");
+        return (content, mime);
+    }
+
+    private static string FileName(string blobName, string contentType)
+    {
+        var name = blobName[(blobName.LastIndexOf('/') + 1)..];
+        return string.IsNullOrEmpty(Path.GetExtension(name)) ? name + "." + contentType[(contentType.IndexOf('/', StringComparison.Ordinal) + 1)..] : name;
+    }
+
+    private static InputResolutionException Missing(BlobClient blob, string path) =>
+        new(path, $"{path}: blob '{blob.BlobContainerName}/{blob.Name}' does not exist.");
 
     private static async Task<string> ToDataUriAsync(BlobClient blob, string path, CancellationToken cancellationToken)
     {
@@ -93,7 +237,7 @@ public sealed class InputResolver(BlobServiceClient blobs, ImageJobsOptions opti
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            throw new InputResolutionException(path, $"{path}: blob '{blob.BlobContainerName}/{blob.Name}' does not exist.");
+            throw Missing(blob, path);
         }
         catch (ArgumentException ex)
         {

@@ -12,7 +12,19 @@ namespace ImageJobs.Workflow.Pipeline;
 /// <param name="IntentAt">When the submit was about to be made.</param>
 /// <param name="SubmittedAt">When the task id was recorded.</param>
 /// <param name="Attempts">How many submits were started for the job.</param>
-public sealed record SubmissionRecord(string JobId, string? TaskId, DateTimeOffset IntentAt, DateTimeOffset? SubmittedAt, int Attempts);
+/// <param name="Uploads">The job's inputs already in DashScope's temporary storage (reused by a retried submit).</param>
+/// <param name="Refused">The last submit was answered with an error, so it created no task (the record is kept for its
+/// <paramref name="Uploads"/>).</param>
+public sealed record SubmissionRecord(
+    string JobId, string? TaskId, DateTimeOffset IntentAt, DateTimeOffset? SubmittedAt, int Attempts,
+    IReadOnlyList<TemporaryInput>? Uploads = null, bool Refused = false);
+
+/// <summary>One <c>blob:</c> input uploaded to DashScope's temporary storage.</summary>
+/// <param name="Field">The input's JSON path, e.g. <c>input.ref_img</c>.</param>
+/// <param name="Source">The <c>blob:{container}/{name}</c> reference it came from.</param>
+/// <param name="Url">The <c>oss://</c> URL sent to DashScope.</param>
+/// <param name="ExpiresAt">When DashScope deletes the file.</param>
+public sealed record TemporaryInput(string Field, string Source, string Url, DateTimeOffset ExpiresAt);
 
 /// <summary>
 /// The pipeline's own small records in blob storage (<see cref="ImageJobsOptions.StateContainer"/>):
@@ -44,6 +56,23 @@ public sealed class JobStateStore(BlobServiceClient blobs, ImageJobsOptions opti
         await EnsureContainerAsync(cancellationToken);
         await _container.GetBlobClient($"jobs/{jobId}/submission.json")
             .DeleteIfExistsAsync(conditions: new BlobRequestConditions { IfMatch = etag }, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// Releases an intent after a call that created no task: removed, or, when it lists uploads, kept and marked
+    /// <see cref="SubmissionRecord.Refused"/> so the next submit reuses the uploaded files.
+    /// </summary>
+    public async Task ReleaseSubmissionAsync(SubmissionRecord intent, ETag etag, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(intent);
+        if (intent.Uploads is { Count: > 0 })
+        {
+            await PutSubmissionAsync(intent with { Refused = true }, etag, cancellationToken);
+        }
+        else
+        {
+            await DeleteSubmissionAsync(intent.JobId, etag, cancellationToken);
+        }
     }
 
     /// <summary>Whether a completion was already delivered on a channel.</summary>
