@@ -95,7 +95,7 @@ public sealed class TemporaryUploadTests(AzuriteFixture azurite) : IClassFixture
             ["ImageJobs:InputMode"] = inputMode,
         }).Build();
 
-        await using var environment = await LocalEnvironment.PrepareAsync(RepoPaths.Root, configuration, CancellationToken.None);
+        await using var environment = await LocalEnvironment.PrepareAsync(RepoPaths.Root, configuration, inMemoryStorage: true, CancellationToken.None);
 
         Assert.Equal(expected, environment.Settings.GetValueOrDefault("ImageJobs:InputMode"));
         Assert.Equal(expected is not null, environment.Notes.Any(n => n.Contains("temporary storage", StringComparison.Ordinal)));
