@@ -49,7 +49,10 @@ public sealed class DashScopeEmulatorOptions
     /// <summary>How long files in the temporary storage (<c>oss://</c> inputs) stay usable (service time, scaled). DashScope: 48 hours.</summary>
     public TimeSpan UploadTtl { get; set; } = TimeSpan.FromHours(48);
 
-    /// <summary>How long an upload policy is accepted (service time, scaled). DashScope: 300 seconds.</summary>
+    /// <summary>
+    /// How long an upload policy is accepted. DashScope: 300 seconds. Not scaled by the time scale: a client uploads right
+    /// after it asks for the policy, so a fast run must not expire one mid-upload.
+    /// </summary>
     public TimeSpan UploadPolicyTtl { get; set; } = TimeSpan.FromSeconds(300);
 
     /// <summary>The largest file an upload policy allows, in MB (<c>max_file_size_mb</c>). DashScope: 1024.</summary>

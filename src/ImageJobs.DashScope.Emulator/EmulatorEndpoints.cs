@@ -489,7 +489,7 @@ internal static class EmulatorEndpoints
 
             var now = emu.Clock.Now;
             var maxBytes = emu.Options.UploadMaxFileSizeMb * 1024L * 1024L;
-            var issued = emu.Uploads.Issue(model, account, now, now + emu.Clock.Scale(emu.Options.UploadPolicyTtl), maxBytes);
+            var issued = emu.Uploads.Issue(model, account, now, now + emu.Options.UploadPolicyTtl, maxBytes);
             emu.Stats.PolicyIssued();
             var data = new JsonObject
             {

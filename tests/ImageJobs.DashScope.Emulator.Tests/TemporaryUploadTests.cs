@@ -215,6 +215,19 @@ public sealed class TemporaryUploadTests
     }
 
     [Fact]
+    public async Task Upload_FastTimeScale_PolicyStillLasts300RealSeconds()
+    {
+        // At time scale 0.001 two real seconds are 2 000 service seconds; a policy is a credential for an upload that
+        // follows at once, so its 300 s are not scaled and a loaded machine cannot expire it mid-upload.
+        var clock = new ManualTimeProvider();
+        await using var emu = await EmulatorClient.StartAsync(o => o.TimeScale = 0.001, clock);
+        var policy = await GetPolicyAsync(emu);
+        clock.Advance(TimeSpan.FromSeconds(2));
+        var (status, _) = await PostFormAsync(policy, Png1024x512, "slow.png");
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
+    [Fact]
     public async Task Upload_LargerThanThePolicyAllows_400EntityTooLarge()
     {
         await using var emu = await EmulatorClient.StartAsync(o => o.UploadMaxFileSizeMb = 1);
