@@ -130,6 +130,32 @@ public sealed class JobsApiTests(JobsApiTests.Fixture fixture) : IClassFixture<J
         Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
     }
 
+    public static TheoryData<string, byte[], string> BadEventPayloads => new()
+    {
+        { "lone high surrogate", Encoding.UTF8.GetBytes("{\"a\":\"\\ud800\"}"), "a" },
+        { "lone low surrogate, nested", Encoding.UTF8.GetBytes("{\"a\":{\"b\":[\"\\udfff\"]}}"), "a.b[0]" },
+        { "lone surrogate key", Encoding.UTF8.GetBytes("{\"\\ud800\":1}"), "$" },
+        { "a lone surrogate string", Encoding.UTF8.GetBytes("\"\\ud800\""), "$" },
+        { "invalid UTF-8", [.. Encoding.UTF8.GetBytes("{\"a\":\""), 0xff, 0xfe, .. Encoding.UTF8.GetBytes("\"}")], "a" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadEventPayloads))]
+    public async Task Events_PayloadWithInvalidText_Is400NamingTheField(string name, byte[] payload, string field)
+    {
+        var app = fixture.App;
+        var job = Job("wanx-v1");
+        var id = await app.StartJobAsync(job);
+        using var content = new ByteArrayContent(payload);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await app.Http.PostAsync($"api/jobs/{id}/events/Nudge", content);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{name}: {(int)response.StatusCode} {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(JsonNode.Parse(text)!["errors"]!.AsObject().ContainsKey(field), $"{name}: the problem does not name '{field}': {text}");
+    }
+
     [Fact]
     public async Task Purge_WithDeleteResults_RemovesHistoryAndImages()
     {
