@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using ImageJobs.Workflow.Durable;
@@ -211,12 +212,11 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
 
         var deleteResults = string.Equals(request.Query["deleteResults"].FirstOrDefault(), "true", StringComparison.OrdinalIgnoreCase);
         var deletedBlobs = 0;
-        if (deleteResults && instance.ReadInputAs<ImageJob>() is { } job)
+        if (deleteResults && instance.ReadInputAs<ImageJob>() is { } job && instance.ReadOutputAs<JobResult>() is { } result)
         {
-            var container = blobs.GetBlobContainerClient(job.Output.Container);
-            await foreach (var blob in container.GetBlobsAsync(new GetBlobsOptions { Prefix = $"{job.Output.Prefix}{job.JobId}/" }, cancellationToken))
+            foreach (var (container, name) in WrittenBlobs(job, result))
             {
-                if ((await container.DeleteBlobIfExistsAsync(blob.Name, cancellationToken: cancellationToken)).Value)
+                if (await DeleteIfWrittenByAsync(blobs.GetBlobContainerClient(container).GetBlobClient(name), job.JobId, cancellationToken))
                 {
                     deletedBlobs++;
                 }
@@ -226,6 +226,43 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
         await state.DeleteJobAsync(id, cancellationToken);
         var purged = await client.PurgeInstanceAsync(id, cancellationToken);
         return TypedResults.Ok(new { instancesDeleted = purged, blobsDeleted = deletedBlobs });
+    }
+
+    // Exactly the blobs the job recorded writing: its stored images and its manifest. Never a listing by prefix, which
+    // would also match other jobs' results stored under {prefix}{jobId}/.
+    private static IEnumerable<(string Container, string Name)> WrittenBlobs(ImageJob job, JobResult result)
+    {
+        foreach (var image in result.Images)
+        {
+            if (image is { Container: { } container, BlobName: { } name })
+            {
+                yield return (container, name);
+            }
+        }
+
+        if (result.Manifest is { } manifest)
+        {
+            yield return (job.Output.Container, manifest);
+        }
+    }
+
+    // Deletes a blob unless its job_id metadata names another job (a blob this job found in place, not one it wrote).
+    private static async Task<bool> DeleteIfWrittenByAsync(BlobClient blob, string jobId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var properties = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+            if (properties.Metadata.TryGetValue(BlobMetadata.JobId, out var owner) && owner != jobId)
+            {
+                return false;
+            }
+
+            return (await blob.DeleteIfExistsAsync(conditions: new BlobRequestConditions { IfMatch = properties.ETag }, cancellationToken: cancellationToken)).Value;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            return false;
+        }
     }
 
     /// <summary>The management payload of a job, on the app's own routes (never the durable system key).</summary>

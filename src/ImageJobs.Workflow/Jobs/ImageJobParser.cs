@@ -356,6 +356,11 @@ public static partial class ImageJobParser
         {
             errors.Add(new("output.prefix", "output.prefix must be at most 512 characters, not start with '/', and contain no '..', '\\' or control characters."));
         }
+        else if (prefix.Length > 0 && !prefix.EndsWith('/'))
+        {
+            // {prefix}{jobId}/ must name one job only: "team-" + "a" and "" + "team-a" would share team-a/0.png.
+            errors.Add(new("output.prefix", "output.prefix must end with '/' (e.g. \"team-a/\"), so that no two jobs' results can share a name."));
+        }
 
         return new JobOutput(container, prefix);
     }

@@ -72,6 +72,11 @@ public sealed class JobIntake(IOrchestrationClient client, OutboundUrlGuard guar
             return (null, errors);
         }
 
+        if (options.OutputContainerRefusal(job.Output.Container) is { } refusal)
+        {
+            errors.Add(new("output.container", $"output.container is refused: {refusal}."));
+        }
+
         if (job.Notify.WebhookUrl is { } webhook)
         {
             if (string.IsNullOrEmpty(options.WebhookSecret))
