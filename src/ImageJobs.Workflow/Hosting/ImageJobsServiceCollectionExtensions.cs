@@ -76,6 +76,7 @@ public static class ImageJobsServiceCollectionExtensions
         services.AddOptions<UploadOptions>().Bind(configuration.GetSection(UploadOptions.SectionName));
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<UploadOptions>>().Value);
         services.TryAddSingleton<JobIntake>();
+        services.TryAddSingleton<PoisonRecords>();
         services.TryAddSingleton<JobsApi>();
         return services;
     }
