@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using ImageJobs.DashScope;
 using ImageJobs.Workflow.Durable;
+using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Pipeline;
 using ImageJobs.Workflow.Triggers;
 using Microsoft.Extensions.DependencyInjection;
@@ -227,18 +228,17 @@ public static class GenerateCommand
                 throw new ArgumentException($"--param '{pair}' must be key=value.");
             }
 
-            var value = pair[(eq + 1)..];
-            JsonNode? node;
-            try
+            var (key, value) = (pair[..eq], pair[(eq + 1)..]);
+            if (!LooksLikeJson(value))
             {
-                node = JsonNode.Parse(value);
-            }
-            catch (JsonException)
-            {
-                node = JsonValue.Create(value);
+                parameters[key] = JsonValue.Create(value);
+                continue;
             }
 
-            parameters[pair[..eq]] = node;
+            // JSON holding text no job can carry (a lone surrogate escape) is refused, not sent on as a string.
+            parameters[key] = ImageJobParser.TryParseJson(value, $"--param {key}", out var node) is { } invalid
+                ? throw new ArgumentException($"--param {key}: {invalid.Message} (parameters.{key})")
+                : node;
         }
 
         var body = new JsonObject { ["jobId"] = jobId, ["model"] = request.Model, ["input"] = input, ["parameters"] = parameters };
@@ -248,6 +248,19 @@ public static class GenerateCommand
         }
 
         return body;
+    }
+
+    private static bool LooksLikeJson(string value)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(value);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     private static string? Describe(JobProgress? progress)

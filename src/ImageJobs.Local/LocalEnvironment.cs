@@ -186,6 +186,8 @@ public sealed class LocalEnvironment : IAsyncDisposable
 
         Notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"DashScope: no DASHSCOPE_API_KEY, using the embedded emulator at {_emulator.BaseAddress} (time scale {options.TimeScale})."));
+        Notes.Add($"Outbound: {authority} (the embedded emulator) is allow-listed for webhooks, image inputs and result downloads "
+            + "(ImageJobs:Outbound:AllowedHosts, ImageJobs:ResultHosts).");
     }
 
     /// <summary>

@@ -72,15 +72,16 @@ public static class LocalTriggerRegistration
 /// <summary>
 /// The <c>image-jobs</c> queue trigger, as the Functions queue extension behaves: batches, exponential back-off up to
 /// <c>maxPollingInterval</c> when idle, a failed message becomes visible again after <c>visibilityTimeout</c>, and after
-/// <c>maxDequeueCount</c> tries it moves to <c>image-jobs-poison</c>, here with the reason attached.
+/// <c>maxDequeueCount</c> tries it moves to <c>image-jobs-poison</c> with the reason attached. A message that is invalid
+/// by itself (the job is refused) moves there on its first read: no retry can make it valid.
 /// </summary>
-public sealed partial class QueueTrigger(QueueServiceClient queues, JobIntake intake, QueueTriggerSettings settings, ILogger<QueueTrigger> logger) : BackgroundService
+public sealed partial class QueueTrigger(QueueServiceClient queues, JobIntake intake, PoisonRecords poison, QueueTriggerSettings settings, ILogger<QueueTrigger> logger)
+    : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var queue = queues.GetQueueClient(ImageJobsOptions.JobsQueue);
-        var poison = queues.GetQueueClient(ImageJobsOptions.PoisonQueue);
         var idle = TimeSpan.FromMilliseconds(100);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -96,7 +97,7 @@ public sealed partial class QueueTrigger(QueueServiceClient queues, JobIntake in
                 }
 
                 idle = TimeSpan.FromMilliseconds(100);
-                await Task.WhenAll(messages.Select(m => HandleAsync(queue, poison, m, stoppingToken)));
+                await Task.WhenAll(messages.Select(m => HandleAsync(queue, m, stoppingToken)));
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -110,7 +111,7 @@ public sealed partial class QueueTrigger(QueueServiceClient queues, JobIntake in
         }
     }
 
-    private async Task HandleAsync(QueueClient queue, QueueClient poison, QueueMessage message, CancellationToken cancellationToken)
+    private async Task HandleAsync(QueueClient queue, QueueMessage message, CancellationToken cancellationToken)
     {
         try
         {
@@ -121,18 +122,9 @@ public sealed partial class QueueTrigger(QueueServiceClient queues, JobIntake in
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            if (message.DequeueCount >= settings.MaxDequeueCount)
+            if (PoisonRecords.IsInvalidByItself(ex) || message.DequeueCount >= settings.MaxDequeueCount)
             {
-                await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-                var envelope = new JsonObject
-                {
-                    ["reason"] = ex.Message,
-                    ["errors"] = ex is JobRejectedException rejected ? JsonSerializer.SerializeToNode(rejected.Errors, ImageJobs.Workflow.Durable.DurableJson.Options) : null,
-                    ["messageId"] = message.MessageId,
-                    ["dequeueCount"] = message.DequeueCount,
-                    ["message"] = message.Body.ToString(),
-                };
-                await poison.SendMessageAsync(envelope.ToJsonString(), cancellationToken);
+                await poison.SendMessageAsync(message.MessageId, message.DequeueCount, message.Body.ToString(), ex, cancellationToken);
                 await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
                 LogPoisoned(logger, message.MessageId, message.DequeueCount, ex.Message);
             }
@@ -150,7 +142,7 @@ public sealed partial class QueueTrigger(QueueServiceClient queues, JobIntake in
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Queue message {MessageId} failed (try {DequeueCount}): {Reason}")]
     private static partial void LogRetry(ILogger logger, string messageId, long dequeueCount, string reason);
 
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Queue message {MessageId} moved to image-jobs-poison after {DequeueCount} tries: {Reason}")]
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Queue message {MessageId} moved to image-jobs-poison on try {DequeueCount}: {Reason}")]
     private static partial void LogPoisoned(ILogger logger, string messageId, long dequeueCount, string reason);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "The image-jobs queue trigger could not reach storage.")]
@@ -159,11 +151,15 @@ public sealed partial class QueueTrigger(QueueServiceClient queues, JobIntake in
 
 /// <summary>
 /// The <c>uploads</c> blob trigger of the local host: it scans the container and starts one image-edit job per new blob
-/// (in Azure, Event Grid delivers the same events to the Functions app). Receipts under
-/// <c>{state container}/uploads/{jobId}</c> remember what was handled; the job id comes from name + ETag, so a blob
-/// seen twice still pays once.
+/// (in Azure, Event Grid delivers the same events to the Functions app). A receipt <c>{state container}/uploads/{jobId}</c>
+/// remembers each blob handled, started or not; the job id comes from name + ETag, so a blob seen twice still pays
+/// once. A blob that cannot become a job is recorded against that blob (its receipt, one log line and a record in
+/// <c>image-jobs-poison</c>, all with the reason) and the scan goes on with the next one; a storage failure on one
+/// blob skips it until the next scan.
 /// </summary>
-public sealed partial class UploadScanner(BlobServiceClient blobs, JobIntake intake, UploadOptions uploads, ImageJobsOptions options, ILogger<UploadScanner> logger) : BackgroundService
+public sealed partial class UploadScanner(
+    BlobServiceClient blobs, JobIntake intake, PoisonRecords poison, UploadOptions uploads, ImageJobsOptions options, ILogger<UploadScanner> logger)
+    : BackgroundService
 {
     /// <summary>How often the container is scanned.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
@@ -192,7 +188,7 @@ public sealed partial class UploadScanner(BlobServiceClient blobs, JobIntake int
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                // Storage down or one bad blob: log it and scan again, rather than stop handling uploads.
+                // Storage down: log it and scan again, rather than stop handling uploads.
                 LogScanError(logger, ex);
                 await Task.Delay(Interval, stoppingToken);
             }
@@ -201,62 +197,59 @@ public sealed partial class UploadScanner(BlobServiceClient blobs, JobIntake int
 
     private async Task HandleAsync(BlobContainerClient receipts, Azure.Storage.Blobs.Models.BlobItem item, CancellationToken cancellationToken)
     {
-        var etag = item.Properties.ETag?.ToString() ?? string.Empty;
-        JsonObject body;
-        string receiptName;
+        var jobId = JobIntake.UploadJobId(item.Name, item.Properties.ETag?.ToString() ?? string.Empty);
+        var receipt = receipts.GetBlobClient($"uploads/{jobId}");
         try
         {
-            body = JobIntake.UploadJob(item.Name, etag, item.Metadata, uploads);
-            receiptName = $"uploads/{body["jobId"]}";
-        }
-        catch (JobRejectedException ex)
-        {
-            receiptName = $"uploads/rejected/{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(item.Name + "|" + etag)))[..40]}";
-            await WriteReceiptAsync(receipts, receiptName, item.Name, null, ex.Message, cancellationToken);
-            return;
-        }
+            if (await receipt.ExistsAsync(cancellationToken))
+            {
+                return;
+            }
 
-        if (await receipts.GetBlobClient(receiptName).ExistsAsync(cancellationToken))
-        {
-            return;
-        }
-
-        try
-        {
-            var id = await intake.ValidateAndStartAsync(body, (string)body["jobId"]!, cancellationToken);
-            await WriteReceiptAsync(receipts, receiptName, item.Name, id, null, cancellationToken);
+            var body = JobIntake.UploadJob(item.Name, item.Properties.ETag?.ToString() ?? string.Empty, item.Metadata, uploads);
+            var id = await intake.ValidateAndStartAsync(body, jobId, cancellationToken);
+            await WriteReceiptAsync(receipt, item.Name, id, null, cancellationToken);
             LogStarted(logger, item.Name, id);
         }
-        catch (JobRejectedException ex)
+        catch (Exception ex) when ((ex is RequestFailedException or HttpRequestException) && !cancellationToken.IsCancellationRequested)
         {
-            await WriteReceiptAsync(receipts, receiptName, item.Name, null, ex.Message, cancellationToken);
+            LogBlobStorageError(logger, item.Name, ex);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The blob itself cannot become a job (refused, or its metadata breaks the intake): record it once.
+            if (await WriteReceiptAsync(receipt, item.Name, null, ex.Message, cancellationToken))
+            {
+                await poison.SendUploadAsync(item.Name, ex, cancellationToken);
+                LogRejected(logger, item.Name, ex.Message);
+            }
         }
     }
 
-    private async Task WriteReceiptAsync(BlobContainerClient receipts, string name, string blobName, string? jobId, string? error, CancellationToken cancellationToken)
+    // True when this scan wrote the receipt (false when another scan got there first).
+    private static async Task<bool> WriteReceiptAsync(BlobClient receipt, string blobName, string? jobId, string? error, CancellationToken cancellationToken)
     {
-        if (error is not null)
-        {
-            LogRejected(logger, blobName, error);
-        }
-
-        var receipt = new JsonObject { ["blob"] = blobName, ["jobId"] = jobId, ["error"] = error };
+        var content = new JsonObject { ["blob"] = blobName, ["jobId"] = jobId, ["error"] = error };
         try
         {
-            await receipts.GetBlobClient(name).UploadAsync(BinaryData.FromString(receipt.ToJsonString()), overwrite: false, cancellationToken);
+            await receipt.UploadAsync(BinaryData.FromString(content.ToJsonString()), overwrite: false, cancellationToken);
+            return true;
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
-            // Another scan got there first.
+            return false;
         }
     }
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Upload {BlobName} started job {JobId}.")]
     private static partial void LogStarted(ILogger logger, string blobName, string jobId);
 
-    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Upload {BlobName} was not turned into a job: {Reason}")]
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Upload {BlobName} was not turned into a job (recorded in image-jobs-poison): {Reason}")]
     private static partial void LogRejected(ILogger logger, string blobName, string reason);
 
     [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "The uploads scan failed; scanning again.")]
     private static partial void LogScanError(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Warning, Message = "Upload {BlobName} could not be handled (storage); trying again on the next scan.")]
+    private static partial void LogBlobStorageError(ILogger logger, string blobName, Exception exception);
 }

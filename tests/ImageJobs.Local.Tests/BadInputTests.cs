@@ -65,6 +65,12 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         { "prefix backslash", "{" + Wanx + ",\"output\":{\"prefix\":\"a\\\\b\"}}", "output.prefix" },
         { "prefix control char", "{" + Wanx + ",\"output\":{\"prefix\":\"a\\u0001\"}}", "output.prefix" },
         { "output unknown field", "{" + Wanx + ",\"output\":{\"tier\":\"hot\"}}", "output.tier" },
+        { "prefix without a trailing slash", "{" + Wanx + ",\"output\":{\"prefix\":\"team-\"}}", "output.prefix" },
+        { "container the state container", "{" + Wanx + ",\"jobId\":\"jobs\",\"output\":{\"container\":\"imagejobs-state\"}}", "output.container" },
+        { "container the uploads container", "{" + Wanx + ",\"output\":{\"container\":\"uploads\",\"prefix\":\"stylization_all/\"}}", "output.container" },
+        { "container a task hub's", "{" + Wanx + ",\"output\":{\"container\":\"imagejobshub-instances\"}}", "output.container" },
+        { "container the Functions host's", "{" + Wanx + ",\"output\":{\"container\":\"azure-webjobs-secrets\"}}", "output.container" },
+        { "container not allowed", "{" + Wanx + ",\"output\":{\"container\":\"someone-elses\"}}", "output.container" },
         { "notify a string", "{" + Wanx + ",\"notify\":\"https://example.com\"}", "notify" },
         { "webhook ftp", "{" + Wanx + ",\"notify\":{\"webhookUrl\":\"ftp://example.com/x\"}}", "notify.webhookUrl" },
         { "webhook relative", "{" + Wanx + ",\"notify\":{\"webhookUrl\":\"/hooks/x\"}}", "notify.webhookUrl" },
@@ -106,6 +112,30 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         { "wan2.5 four images", "{" + Wan25 + ",\"input\":{\"prompt\":\"a\",\"images\":[\"" + Png + "\",\"" + Png + "\",\"" + Png + "\",\"" + Png + "\"]}}", "input.images" },
         { "wan2.5 image a number", "{" + Wan25 + ",\"input\":{\"prompt\":\"a\",\"images\":[5]}}", "input.images[0]" },
         { "wan2.5 bad blob reference", "{" + Wan25 + ",\"input\":{\"prompt\":\"a\",\"images\":[\"blob:x/y.png\"]}}", "input.images[0]" },
+        { "lone high surrogate in prompt", "{\"model\":\"wanx-v1\",\"input\":{\"prompt\":\"a \\ud800 cat\"}}", "input.prompt" },
+        { "lone low surrogate in prompt", "{\"model\":\"wanx-v1\",\"input\":{\"prompt\":\"\\udfff\"}}", "input.prompt" },
+        { "lone surrogate in jobId", "{" + Wanx + ",\"jobId\":\"\\ud800\"}", "jobId" },
+        { "lone surrogate in model", "{\"model\":\"\\udfff\",\"input\":{\"prompt\":\"a\"}}", "model" },
+        { "lone surrogate in a top-level key", "{" + Wanx + ",\"\\ud800\":1}", "$" },
+        { "lone surrogate in a parameters key", "{" + Wanx + ",\"parameters\":{\"\\ud800\":1}}", "parameters" },
+        { "lone surrogate in timeout", "{" + Wanx + ",\"timeout\":\"\\ud800\"}", "timeout" },
+        { "lone surrogate in webhookUrl", "{" + Wanx + ",\"notify\":{\"webhookUrl\":\"https://example.com/\\udfff\"}}", "notify.webhookUrl" },
+        { "lone surrogate in container", "{" + Wanx + ",\"output\":{\"container\":\"\\ud800\"}}", "output.container" },
+        { "lone surrogate in size", "{" + Wanx + ",\"parameters\":{\"size\":\"1024\\ud800\"}}", "parameters.size" },
+        { "lone surrogate in an image list", "{" + Wan25 + ",\"input\":{\"prompt\":\"a\",\"images\":[\"\\ud800\"]}}", "input.images[0]" },
+        { "timeout ISO past TimeSpan", "{" + Wanx + ",\"timeout\":\"P10675199DT3H\"}", "timeout" },
+        { "timeout ISO far past TimeSpan", "{" + Wanx + ",\"timeout\":\"P99999999DT99H\"}", "timeout" },
+        { "timeout a tenth of a millisecond", "{" + Wanx + ",\"timeout\":0.0001}", "timeout" },
+        { "timeout half a second", "{" + Wanx + ",\"timeout\":0.5}", "timeout" },
+        { "timeout ISO half a second", "{" + Wanx + ",\"timeout\":\"PT0.5S\"}", "timeout" },
+        { "timeout hh:mm:ss under a second", "{" + Wanx + ",\"timeout\":\"00:00:00.9\"}", "timeout" },
+        { "seed 1.0", "{" + Wanx + ",\"parameters\":{\"seed\":1.0}}", "parameters.seed" },
+        { "seed 1e0", "{" + Wanx + ",\"parameters\":{\"seed\":1e0}}", "parameters.seed" },
+        { "seed -0.0", "{" + Wanx + ",\"parameters\":{\"seed\":-0.0}}", "parameters.seed" },
+        { "seed 2147483647.0", "{" + Wanx + ",\"parameters\":{\"seed\":2147483647.0}}", "parameters.seed" },
+        { "n 1.0", "{" + Wanx + ",\"parameters\":{\"n\":1.0}}", "parameters.n" },
+        { "prompt NUL", "{\"model\":\"wanx-v1\",\"input\":{\"prompt\":\"\\u0000\"}}", "input.prompt" },
+        { "prompt only control characters", "{\"model\":\"wanx-v1\",\"input\":{\"prompt\":\"\\u0001\\u001f \\u007f\\t\"}}", "input.prompt" },
         { "wan2.5 size too small", "{" + Wan25 + ",\"input\":{\"prompt\":\"a\",\"images\":[\"" + Png + "\"]},\"parameters\":{\"size\":\"100*100\"}}", "parameters.size" },
     };
 
@@ -114,8 +144,65 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
     public async Task Post_MalformedJob_Is400ProblemNamingTheField(string name, string body, string field)
     {
         using var response = await fixture.App.Http.PostAsync("api/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
-        var text = await response.Content.ReadAsStringAsync();
+        await AssertNamesFieldAsync(name, response, field);
+    }
 
+    /// <summary>(name, raw body bytes with invalid UTF-8 inside a string, the field).</summary>
+    public static TheoryData<string, byte[], string> InvalidUtf8Bodies => new()
+    {
+        { "ff fe in prompt", Utf8("{\"model\":\"wanx-v1\",\"input\":{\"prompt\":\"a ", [0xff, 0xfe], " cat\"}}"), "input.prompt" },
+        { "overlong slash in jobId", Utf8("{" + Wanx + ",\"jobId\":\"", [0xc0, 0xaf], "\"}"), "jobId" },
+        { "encoded surrogate in prefix", Utf8("{" + Wanx + ",\"output\":{\"prefix\":\"", [0xed, 0xa0, 0x80], "/\"}}"), "output.prefix" },
+        { "truncated sequence in a key", Utf8("{" + Wanx + ",\"notify\":{\"", [0xe2, 0x82], "\":1}}"), "notify" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidUtf8Bodies))]
+    public async Task Post_InvalidUtf8_Is400ProblemNamingTheField(string name, byte[] body, string field)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await fixture.App.Http.PostAsync("api/jobs", content);
+        await AssertNamesFieldAsync(name, response, field);
+    }
+
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/xml")]
+    [InlineData("image/png")]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("application/json; charset=utf-16")]
+    public async Task Post_NotJsonContentType_Is415Problem(string contentType)
+    {
+        using var content = new StringContent("{" + Wanx + "}", Encoding.UTF8);
+        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+        using var response = await fixture.App.Http.PostAsync("api/jobs", content);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("application/json", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("application/json")]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("application/json; charset=UTF-8")]
+    [InlineData("application/vnd.imagejobs+json")]
+    public async Task Post_JsonContentType_IsAccepted(string contentType)
+    {
+        using var content = new StringContent("{" + Wanx + ",\"jobId\":\"ct-" + Guid.NewGuid().ToString("N") + "\"}", Encoding.UTF8);
+        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+        using var response = await fixture.App.Http.PostAsync("api/jobs", content);
+
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{contentType}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    private static byte[] Utf8(string before, byte[] raw, string after) =>
+        [.. Encoding.UTF8.GetBytes(before), .. raw, .. Encoding.UTF8.GetBytes(after)];
+
+    private static async Task AssertNamesFieldAsync(string name, HttpResponseMessage response, string field)
+    {
+        var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{name}: {(int)response.StatusCode} {text}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = JsonNode.Parse(text)!.AsObject();
@@ -186,6 +273,55 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         Assert.Equal(Workflow.Pipeline.JobStatus.Succeeded, (await app.WaitForJobAsync(goodJob)).Status);
     }
 
+    [Fact]
+    public async Task Upload_WhoseMetadataBreaksTheIntake_IsPoisonedOnceAndLaterUploadsStillStart()
+    {
+        var app = fixture.App;
+        var uploads = app.Blobs.GetBlobContainerClient(ImageJobsOptions.UploadsContainer);
+        await uploads.CreateIfNotExistsAsync();
+        // Listed first (names sort), with parameters {"\ud800":1}: before, every scan stopped at this blob.
+        var bad = $"stylization_all/aa-poison-{Guid.NewGuid():N}.png";
+        await uploads.GetBlobClient(bad).UploadAsync(BinaryData.FromBytes(TestImages.Png(640, 512)),
+            new Azure.Storage.Blobs.Models.BlobUploadOptions { Metadata = new Dictionary<string, string> { ["parameters"] = "%7B%22%5Cud800%22%3A1%7D" } });
+        var good = $"stylization_all/zz-after-poison-{Guid.NewGuid():N}.png";
+        await uploads.GetBlobClient(good).UploadAsync(BinaryData.FromBytes(TestImages.Png(640, 512)),
+            new Azure.Storage.Blobs.Models.BlobUploadOptions { Metadata = new Dictionary<string, string> { ["prompt"] = "x" } });
+
+        var state = app.Blobs.GetBlobContainerClient(new ImageJobsOptions().StateContainer);
+        var goodJob = await Eventually.GetAsync(async () =>
+        {
+            await foreach (var item in state.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = "uploads/" }))
+            {
+                var receipt = JsonNode.Parse((await state.GetBlobClient(item.Name).DownloadContentAsync()).Value.Content.ToString())!;
+                if (receipt["blob"]!.GetValue<string>() == good && receipt["jobId"] is { } id)
+                {
+                    return id.GetValue<string>();
+                }
+            }
+
+            return null;
+        }, "a job for the upload after the poisoned one");
+        Assert.Equal(Workflow.Pipeline.JobStatus.Succeeded, (await app.WaitForJobAsync(goodJob)).Status);
+
+        var poison = app.Queues.GetQueueClient(ImageJobsOptions.PoisonQueue);
+        var record = await Eventually.GetAsync(async () =>
+        {
+            foreach (var m in (await poison.PeekMessagesAsync(32)).Value)
+            {
+                var json = JsonNode.Parse(m.Body.ToString())!.AsObject();
+                if (json["blob"]?.GetValue<string>() == $"{ImageJobsOptions.UploadsContainer}/{bad}")
+                {
+                    return json;
+                }
+            }
+
+            return null;
+        }, "a poison record for the bad upload");
+        Assert.Contains(record["errors"]!.AsArray(), e => e!["field"]!.GetValue<string>().StartsWith("parameters", StringComparison.Ordinal));
+        await Task.Delay(UploadScanner.Interval * 3); // three more scans: the blob is not handled or logged again
+        Assert.Single(app.Logs.Entries, e => e.Contains(bad, StringComparison.Ordinal) && e.Contains("not turned into a job", StringComparison.Ordinal));
+    }
+
     public static TheoryData<string, string, string> Messages => new()
     {
         { "not JSON", "this is not a job", "$" },
@@ -195,6 +331,10 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         { "bad timeout, base64", Convert.ToBase64String(Encoding.UTF8.GetBytes("{" + Wanx + ",\"timeout\":\"soon\"}")), "timeout" },
         { "invalid jobId", "{" + Wanx + ",\"jobId\":\"has space\"}", "jobId" },
         { "duplicate property", "{\"model\":\"wanx-v1\",\"input\":{\"prompt\":\"a\",\"prompt\":\"b\"}}", "$" },
+        { "lone surrogate in prompt", "{\"model\":\"wanx-v1\",\"input\":{\"prompt\":\"\\ud800\"}}", "input.prompt" },
+        { "lone surrogate key, base64", Convert.ToBase64String(Encoding.UTF8.GetBytes("{" + Wanx + ",\"parameters\":{\"\\udfff\":1}}")), "parameters" },
+        { "invalid UTF-8, base64", Convert.ToBase64String([.. Encoding.UTF8.GetBytes("{\"model\":\"wanx-v1\",\"input\":{\"prompt\":\""), 0xc0, 0xaf, .. Encoding.UTF8.GetBytes("\"}}")]), "input.prompt" },
+        { "timeout overflow", "{" + Wanx + ",\"timeout\":\"P10675199DT3H\"}", "timeout" },
     };
 
     [Theory]
@@ -223,7 +363,7 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         }, $"'{name}' in the poison queue");
 
         Assert.Equal(message, envelope["message"]!.GetValue<string>());
-        Assert.Equal(2, envelope["dequeueCount"]!.GetValue<int>());
+        Assert.Equal(1, envelope["dequeueCount"]!.GetValue<int>()); // invalid by itself: poisoned on its first read, not retried
         var reason = envelope["reason"]!.GetValue<string>();
         Assert.Contains(field, reason, StringComparison.Ordinal);
         Assert.Contains(envelope["errors"]!.AsArray(), e => e!["field"]!.GetValue<string>() == field);

@@ -21,6 +21,12 @@ public sealed class EndToEndTests(EndToEndTests.Fixture fixture) : IClassFixture
     public sealed class Fixture : AppFixture
     {
         protected override bool Triggers => true;
+
+        protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+        {
+            ["ImageJobs:Outbound:AllowPrivateNetworks"] = "true",
+            ["ImageJobs:OutputContainers:0"] = "team-results",
+        };
     }
 
     private const string InputContainer = "inputs";

@@ -51,6 +51,22 @@ public sealed class GenerateCommandTests
         Assert.Contains("parameters.n", output.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("style=\"\\ud800\"", "parameters.style")] // a JSON string holding a lone surrogate escape
+    [InlineData("extra={\"\\udfff\":1}", "parameters.extra")]
+    [InlineData("seed=1.0", "parameters.seed")]
+    public async Task RunAsync_ParameterNoJobCanCarry_ExitsTwoNamingTheField(string parameter, string field)
+    {
+        using var output = new StringWriter();
+
+        var exit = await GenerateCommand.RunAsync(
+            new GenerateRequest { Model = "wanx-v1", Prompt = "p", Parameters = [parameter], Settings = FastEmulator },
+            RepoPaths.Root, output, CancellationToken.None);
+
+        Assert.True(exit == 2, output.ToString());
+        Assert.Contains(field, output.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task RunAsync_ProviderFailure_ExitsOneWithTheProvidersCode()
     {

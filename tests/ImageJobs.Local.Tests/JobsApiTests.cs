@@ -14,6 +14,12 @@ public sealed class JobsApiTests(JobsApiTests.Fixture fixture) : IClassFixture<J
     {
         // Slow enough that a wanx-v1 task (one at a time) stays PENDING behind another for seconds.
         protected override DashScopeEmulatorOptions EmulatorOptions => new() { TimeScale = 0.1 };
+
+        protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+        {
+            ["ImageJobs:Outbound:AllowPrivateNetworks"] = "true",
+            ["ImageJobs:OutputContainers:0"] = "purge-results",
+        };
     }
 
     private static JsonObject Job(string model = "qwen-image", string prompt = "a cat") => new()
@@ -130,6 +136,32 @@ public sealed class JobsApiTests(JobsApiTests.Fixture fixture) : IClassFixture<J
         Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
     }
 
+    public static TheoryData<string, byte[], string> BadEventPayloads => new()
+    {
+        { "lone high surrogate", Encoding.UTF8.GetBytes("{\"a\":\"\\ud800\"}"), "a" },
+        { "lone low surrogate, nested", Encoding.UTF8.GetBytes("{\"a\":{\"b\":[\"\\udfff\"]}}"), "a.b[0]" },
+        { "lone surrogate key", Encoding.UTF8.GetBytes("{\"\\ud800\":1}"), "$" },
+        { "a lone surrogate string", Encoding.UTF8.GetBytes("\"\\ud800\""), "$" },
+        { "invalid UTF-8", [.. Encoding.UTF8.GetBytes("{\"a\":\""), 0xff, 0xfe, .. Encoding.UTF8.GetBytes("\"}")], "a" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadEventPayloads))]
+    public async Task Events_PayloadWithInvalidText_Is400NamingTheField(string name, byte[] payload, string field)
+    {
+        var app = fixture.App;
+        var job = Job("wanx-v1");
+        var id = await app.StartJobAsync(job);
+        using var content = new ByteArrayContent(payload);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await app.Http.PostAsync($"api/jobs/{id}/events/Nudge", content);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{name}: {(int)response.StatusCode} {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(JsonNode.Parse(text)!["errors"]!.AsObject().ContainsKey(field), $"{name}: the problem does not name '{field}': {text}");
+    }
+
     [Fact]
     public async Task Purge_WithDeleteResults_RemovesHistoryAndImages()
     {
@@ -152,6 +184,39 @@ public sealed class JobsApiTests(JobsApiTests.Fixture fixture) : IClassFixture<J
         Assert.Null(await app.Client.GetInstanceAsync(id));
         using var gone = await app.Http.GetAsync($"api/jobs/{id}");
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    [Fact]
+    public async Task Purge_WithDeleteResults_LeavesOtherJobsResultsUnderItsNameAlone()
+    {
+        // Job "{team}" writes {team}/0.png; job "v1" with prefix "{team}/" writes {team}/v1/0.png and its manifest.
+        var app = fixture.App;
+        var team = $"team{Guid.NewGuid():N}";
+        var outer = Job();
+        outer["jobId"] = team;
+        outer["output"] = new JsonObject { ["container"] = "purge-results" };
+        var inner = Job();
+        inner["jobId"] = "v1";
+        inner["output"] = new JsonObject { ["container"] = "purge-results", ["prefix"] = team + "/" };
+        var outerResult = await app.WaitForJobAsync(await app.StartJobAsync(outer));
+        var innerResult = await app.WaitForJobAsync(await app.StartJobAsync(inner));
+        var container = app.Blobs.GetBlobContainerClient("purge-results");
+        string[] innerBlobs = [innerResult.Images.Single().BlobName!, innerResult.Manifest!];
+        Assert.All(innerBlobs, name => Assert.StartsWith(team + "/v1/", name, StringComparison.Ordinal));
+
+        using var purge = await app.Http.DeleteAsync($"api/jobs/{team}?deleteResults=true");
+        var body = JsonNode.Parse(await purge.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.OK, purge.StatusCode);
+        Assert.Equal(2, body["blobsDeleted"]!.GetValue<int>());
+        Assert.False((await container.GetBlobClient(outerResult.Images.Single().BlobName).ExistsAsync()).Value);
+        foreach (var name in innerBlobs)
+        {
+            Assert.True((await container.GetBlobClient(name).ExistsAsync()).Value, $"{name} of job v1 was deleted by the purge of job {team}.");
+        }
+
+        using var purgeInner = await app.Http.DeleteAsync("api/jobs/v1?deleteResults=true");
+        Assert.Equal(2, JsonNode.Parse(await purgeInner.Content.ReadAsStringAsync())!["blobsDeleted"]!.GetValue<int>());
     }
 
     [Fact]

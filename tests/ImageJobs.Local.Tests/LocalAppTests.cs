@@ -39,6 +39,22 @@ public sealed class LocalAppTests(AzuriteFixture azurite) : IClassFixture<Azurit
     }
 
     [Fact]
+    public async Task EmbeddedEmulator_ItsAllowListedAddress_IsPrintedAtStart()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = azurite.ConnectionString,
+        }).Build();
+
+        await using var environment = await LocalEnvironment.PrepareAsync(RepoPaths.Root, configuration, inMemoryStorage: true, CancellationToken.None);
+
+        var authority = environment.Emulator!.RootAddress.Authority;
+        Assert.Equal(authority, environment.Settings["ImageJobs:Outbound:AllowedHosts:100"]);
+        Assert.Contains(environment.Notes, n => n.StartsWith("Outbound:", StringComparison.Ordinal) && n.Contains(authority, StringComparison.Ordinal)
+            && n.Contains("webhooks", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task MalformedWebhookSecret_FailsAtStartWithAClearMessage()
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(async () =>

@@ -38,6 +38,11 @@ public sealed class SsrfTests(SsrfTests.Fixture fixture) : IClassFixture<SsrfTes
         "http://0.0.0.0/hook",
         "http://2130706433/hook",
         "http://0x7f.0.0.1/hook",
+        "http://[2002:7f00:1::]/hook",
+        "http://[2002:a9fe:a9fe::]/latest/meta-data/",
+        "http://[::ffff:0:7f00:1]/hook",
+        "http://[64:ff9b::a00:1]/hook",
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook",
     };
 
     [Theory]
@@ -83,6 +88,24 @@ public sealed class SsrfTests(SsrfTests.Fixture fixture) : IClassFixture<SsrfTes
         var attempts = fixture.Webhooks.Deliveries.Count(d => d.Id?.StartsWith(id, StringComparison.Ordinal) == true);
         Assert.Equal(1, attempts); // a refused hop is not retried
         Assert.Contains(fixture.App.Logs.Entries, e => e.Contains(id, StringComparison.Ordinal) && e.Contains("refused", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task Webhook_RedirectToAnotherHost_IsNotFollowedWithTheSignedBody_AndTheJobSucceeds()
+    {
+        // Private networks allowed, so only the redirect rule stands between the signed body and the other receiver.
+        await using var other = await WebhookReceiver.StartAsync();
+        await using var app = await TestApp.StartAsync(fixture.Azurite, settings: new Dictionary<string, string?> { ["ImageJobs:Outbound:AllowPrivateNetworks"] = "true" });
+        var job = Job("wanx-v1", new JsonObject { ["prompt"] = "a cat" });
+        job["notify"] = new JsonObject { ["webhookUrl"] = new Uri(fixture.Webhooks.Url, "/redirect?to=" + Uri.EscapeDataString(other.Url.AbsoluteUri)).AbsoluteUri };
+        var id = await app.StartJobAsync(job);
+
+        var result = await app.WaitForJobAsync(id);
+
+        Assert.Equal(Workflow.Pipeline.JobStatus.Succeeded, result.Status);
+        Assert.Equal(1, fixture.Webhooks.Deliveries.Count(d => d.Id?.StartsWith(id, StringComparison.Ordinal) == true)); // the redirect, once
+        Assert.Empty(other.Deliveries);
+        Assert.Contains(app.Logs.Entries, e => e.Contains(id, StringComparison.Ordinal) && e.Contains("another host", StringComparison.Ordinal));
     }
 
     [Fact]

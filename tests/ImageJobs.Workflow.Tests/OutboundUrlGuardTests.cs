@@ -42,6 +42,16 @@ public sealed class OutboundUrlGuardTests
     [InlineData("http://[::ffff:10.0.0.1]/hook", "10.0.0.0/8")]
     [InlineData("http://[64:ff9b::a9fe:a9fe]/", "metadata")]
     [InlineData("http://0.0.0.0/", "this-network")]
+    [InlineData("http://[2002:7f00:1::]/", "loopback")] // 6to4 of 127.0.0.1
+    [InlineData("http://[2002:a00:1::1]/", "10.0.0.0/8")] // 6to4 of 10.0.0.1
+    [InlineData("http://[2002:a9fe:a9fe::]/", "metadata")] // 6to4 of 169.254.169.254
+    [InlineData("http://[::ffff:0:7f00:1]/", "loopback")] // IPv4-translated 127.0.0.1
+    [InlineData("http://[::ffff:0:a9fe:a9fe]/", "metadata")] // IPv4-translated 169.254.169.254
+    [InlineData("http://[::7f00:1]/", "loopback")] // IPv4-compatible 127.0.0.1
+    [InlineData("http://[64:ff9b::7f00:1]/", "loopback")] // NAT64 of 127.0.0.1
+    [InlineData("http://[64:ff9b:1:a00:1:100::]/", "10.0.0.0/8")] // local-use NAT64 /48 of 10.0.1.1
+    [InlineData("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "loopback")] // Teredo, client ~80ff:fffe = 127.0.0.1
+    [InlineData("http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/", "10.0.0.0/8")] // Teredo, client 10.0.0.1
     [InlineData("http://rebind.example/", "10.0.0.0/8")]
     public async Task CheckAsync_NonPublicAddress_RefusedWithReason(string url, string expectedReason)
     {
@@ -89,6 +99,15 @@ public sealed class OutboundUrlGuardTests
     [InlineData("localhost", "http://localhost/x", true)]
     [InlineData("[::1]", "http://[::1]:80/x", true)]
     [InlineData("*.corp.example", "http://10.0.0.1/x", false)]
+    [InlineData("127.0.0.1:9000", "http://localhost:9000/x", true)] // by resolved address
+    [InlineData("127.0.0.1:9000", "http://localhost:9001/x", false)]
+    [InlineData("localhost:9000", "http://127.0.0.1:9000/x", true)] // the entry's name resolved
+    [InlineData("localhost:9000", "http://127.1:9000/x", true)]
+    [InlineData("localhost:9000", "http://2130706433:9000/x", true)]
+    [InlineData("localhost:9000", "http://[::ffff:127.0.0.1]:9000/x", true)]
+    [InlineData("localhost:9000", "http://10.0.0.1:9000/x", false)]
+    [InlineData("[::1]:9000", "http://127.0.0.1:9000/x", true)]
+    [InlineData("127.0.0.1:9000", "http://[2002:7f00:1::]:9000/x", false)] // an embedded address is judged, not matched
     public async Task CheckAsync_AllowedHosts_MatchExactlyIncludingPort(string entry, string url, bool allowed)
     {
         var reason = await Guard(false, entry).CheckAsync(new Uri(url));
@@ -141,6 +160,85 @@ public sealed class OutboundUrlGuardTests
         using var client = new HttpClient(guard.CreateHandler());
 
         Assert.Equal("done", await client.GetStringAsync(new Uri(app.Urls.First() + "/start")));
+    }
+
+    [Fact]
+    public async Task Guard_NameResolvingToAMetadataAddress_IsNotAllowedByANameEntry()
+    {
+        var guard = new OutboundUrlGuard(new OutboundOptions { AllowedHosts = { "metadata.example" } },
+            static (_, _) => Task.FromResult(new[] { IPAddress.Parse("169.254.169.254") }));
+
+        Assert.False(await guard.IsAllowListedAddressAsync(IPAddress.Parse("169.254.169.254"), 80));
+        Assert.True(await new OutboundUrlGuard(new OutboundOptions { AllowedHosts = { "169.254.169.254" } }).IsAllowListedAddressAsync(IPAddress.Parse("169.254.169.254"), 80));
+    }
+
+    [Theory]
+    [InlineData(307)]
+    [InlineData(308)]
+    [InlineData(302)]
+    public async Task Handler_PostRedirectedToAnotherHost_IsRefusedAndTheBodyNeverLeaves(int status)
+    {
+        var received = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var other = await StartAsync(async ctx => received.Enqueue(await ReadBodyAsync(ctx)));
+        await using var first = await StartAsync(ctx => Redirect(ctx, status, other.Urls.First() + "/hook"));
+        var guard = new OutboundUrlGuard(new OutboundOptions { AllowPrivateNetworks = true });
+        using var client = new HttpClient(guard.CreateHandler());
+
+        var ex = await Assert.ThrowsAsync<OutboundUrlRefusedException>(() => client.PostAsync(new Uri(first.Urls.First() + "/hook"), new StringContent("signed")));
+
+        Assert.Contains("another host", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(received);
+    }
+
+    [Fact]
+    public async Task Handler_PostRedirectedToAnotherHost_IsFollowedWhenConfigured()
+    {
+        var received = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var other = await StartAsync(async ctx => received.Enqueue(await ReadBodyAsync(ctx)));
+        await using var first = await StartAsync(ctx => Redirect(ctx, 307, other.Urls.First() + "/hook"));
+        var guard = new OutboundUrlGuard(new OutboundOptions { AllowPrivateNetworks = true, RedirectBodiesToOtherHosts = true });
+        using var client = new HttpClient(guard.CreateHandler());
+
+        using var response = await client.PostAsync(new Uri(first.Urls.First() + "/hook"), new StringContent("signed"));
+
+        Assert.True(response.IsSuccessStatusCode);
+        Assert.Equal("signed", Assert.Single(received));
+    }
+
+    [Fact]
+    public async Task Handler_PostRedirectedOnTheSameHost_IsFollowed()
+    {
+        var received = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var app = await StartAsync(async ctx =>
+        {
+            if (ctx.Request.Path == "/final")
+            {
+                received.Enqueue(await ReadBodyAsync(ctx));
+                return;
+            }
+
+            await Redirect(ctx, 307, "/final");
+        });
+        var guard = new OutboundUrlGuard(new OutboundOptions { AllowPrivateNetworks = true });
+        using var client = new HttpClient(guard.CreateHandler());
+
+        using var response = await client.PostAsync(new Uri(app.Urls.First() + "/start"), new StringContent("signed"));
+
+        Assert.True(response.IsSuccessStatusCode);
+        Assert.Equal("signed", Assert.Single(received));
+    }
+
+    private static async Task<string> ReadBodyAsync(HttpContext context)
+    {
+        using var reader = new StreamReader(context.Request.Body);
+        return await reader.ReadToEndAsync();
+    }
+
+    private static Task Redirect(HttpContext context, int status, string location)
+    {
+        context.Response.StatusCode = status;
+        context.Response.Headers.Location = location;
+        return Task.CompletedTask;
     }
 
     private static async Task<WebApplication> StartAsync(RequestDelegate handler)

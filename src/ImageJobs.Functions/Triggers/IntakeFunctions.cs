@@ -16,8 +16,9 @@ namespace ImageJobs.Functions.Triggers;
 /// </summary>
 /// <param name="services">Builds <see cref="JobIntake"/> on the bound client.</param>
 /// <param name="uploads">Defaults for uploads whose metadata has no prompt or parameters.</param>
+/// <param name="poison">Records refused queue messages in <c>image-jobs-poison</c>, as the local host does.</param>
 /// <param name="logger">The logger.</param>
-public sealed partial class IntakeFunctions(DurableClientServices services, UploadOptions uploads, ILogger<IntakeFunctions> logger)
+public sealed partial class IntakeFunctions(DurableClientServices services, UploadOptions uploads, PoisonRecords poison, ILogger<IntakeFunctions> logger)
 {
     /// <summary>The queue function's name.</summary>
     public const string QueueFunctionName = "StartJobFromQueue";
@@ -26,8 +27,9 @@ public sealed partial class IntakeFunctions(DurableClientServices services, Uplo
     public const string UploadFunctionName = "OnUpload";
 
     /// <summary>
-    /// A job from the <c>image-jobs</c> queue. An invalid message throws, so the runtime retries it and, after
-    /// <c>maxDequeueCount</c> (host.json), moves it to <c>image-jobs-poison</c>.
+    /// A job from the <c>image-jobs</c> queue. A message that is invalid by itself (the job is refused) is written to
+    /// <c>image-jobs-poison</c> with the reason at once and completed: retrying it cannot help. Any other failure
+    /// throws, so the runtime retries it and, after <c>maxDequeueCount</c> (host.json), moves it to <c>image-jobs-poison</c>.
     /// </summary>
     [Function(QueueFunctionName)]
     public async Task StartJobFromQueue(
@@ -44,8 +46,8 @@ public sealed partial class IntakeFunctions(DurableClientServices services, Uplo
         }
         catch (JobRejectedException ex)
         {
+            await poison.SendMessageAsync(message.MessageId, message.DequeueCount, message.Body.ToString(), ex, cancellationToken);
             LogQueueRejected(logger, message.MessageId, message.DequeueCount, ex.Message);
-            throw;
         }
     }
 
@@ -76,7 +78,7 @@ public sealed partial class IntakeFunctions(DurableClientServices services, Uplo
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Queue message {MessageId} started job {JobId}.")]
     private static partial void LogQueueStarted(ILogger logger, string messageId, string jobId);
 
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Queue message {MessageId} was rejected (try {DequeueCount}; it goes to image-jobs-poison after the last): {Reason}")]
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Queue message {MessageId} was rejected on try {DequeueCount} and written to image-jobs-poison: {Reason}")]
     private static partial void LogQueueRejected(ILogger logger, string messageId, long dequeueCount, string reason);
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Upload {BlobName} started job {JobId}.")]

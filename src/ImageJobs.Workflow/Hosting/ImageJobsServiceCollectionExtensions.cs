@@ -38,6 +38,8 @@ public static class ImageJobsServiceCollectionExtensions
             .Validate(o => o.ExpectedDurationScale > 0, "ImageJobs:ExpectedDurationScale must be positive.")
             .Validate(o => o.RateWindowScale > 0 && !double.IsInfinity(o.RateWindowScale), "ImageJobs:RateWindowScale must be a positive number.")
             .Validate(o => o.InputSasLifetime > TimeSpan.Zero, "ImageJobs:InputSasLifetime must be positive.")
+            .Validate(o => o.OutputContainers.All(c => o.OutputContainerRefusal(c) is null),
+                "ImageJobs:OutputContainers lists a container results may never go to: the state or uploads container, a task hub's or the Functions host's.")
             .ValidateOnStart();
         services.AddOptions<OutboundOptions>()
             .Bind(configuration.GetSection(OutboundOptions.SectionName))
@@ -74,6 +76,7 @@ public static class ImageJobsServiceCollectionExtensions
         services.AddOptions<UploadOptions>().Bind(configuration.GetSection(UploadOptions.SectionName));
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<UploadOptions>>().Value);
         services.TryAddSingleton<JobIntake>();
+        services.TryAddSingleton<PoisonRecords>();
         services.TryAddSingleton<JobsApi>();
         return services;
     }

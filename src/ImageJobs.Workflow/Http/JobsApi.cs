@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using ImageJobs.Workflow.Durable;
@@ -44,14 +45,15 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
             return Problem(413, "Request too large", $"The job must be at most {MaxBodyBytes} bytes.");
         }
 
-        JsonNode? body;
-        try
+        if (!IsJson(request.ContentType))
         {
-            body = await JsonNode.ParseAsync(request.Body, documentOptions: ImageJobParser.DocumentOptions, cancellationToken: cancellationToken);
+            return UnsupportedMediaType(request.ContentType);
         }
-        catch (JsonException ex)
+
+        var (body, invalid) = await ReadJsonAsync(request, "The body", cancellationToken);
+        if (invalid is not null)
         {
-            return Validation([new FieldError("$", $"The body is not valid JSON: {ex.Message}")]);
+            return Validation([invalid]);
         }
 
         var (job, errors) = await intake.ValidateAsync(body, Guid.NewGuid().ToString("N"), cancellationToken);
@@ -167,13 +169,15 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
         JsonNode? payload = null;
         if (request.ContentLength is null or > 0)
         {
-            try
+            if (request.ContentType is not null && !IsJson(request.ContentType))
             {
-                payload = await JsonNode.ParseAsync(request.Body, documentOptions: ImageJobParser.DocumentOptions, cancellationToken: cancellationToken);
+                return UnsupportedMediaType(request.ContentType);
             }
-            catch (JsonException ex)
+
+            (payload, var invalid) = await ReadJsonAsync(request, "The event payload", cancellationToken);
+            if (invalid is not null)
             {
-                return Validation([new FieldError("$", $"The event payload is not valid JSON: {ex.Message}")]);
+                return Validation([invalid]);
             }
         }
 
@@ -208,12 +212,11 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
 
         var deleteResults = string.Equals(request.Query["deleteResults"].FirstOrDefault(), "true", StringComparison.OrdinalIgnoreCase);
         var deletedBlobs = 0;
-        if (deleteResults && instance.ReadInputAs<ImageJob>() is { } job)
+        if (deleteResults && instance.ReadInputAs<ImageJob>() is { } job && instance.ReadOutputAs<JobResult>() is { } result)
         {
-            var container = blobs.GetBlobContainerClient(job.Output.Container);
-            await foreach (var blob in container.GetBlobsAsync(new GetBlobsOptions { Prefix = $"{job.Output.Prefix}{job.JobId}/" }, cancellationToken))
+            foreach (var (container, name) in WrittenBlobs(job, result))
             {
-                if ((await container.DeleteBlobIfExistsAsync(blob.Name, cancellationToken: cancellationToken)).Value)
+                if (await DeleteIfWrittenByAsync(blobs.GetBlobContainerClient(container).GetBlobClient(name), job.JobId, cancellationToken))
                 {
                     deletedBlobs++;
                 }
@@ -223,6 +226,43 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
         await state.DeleteJobAsync(id, cancellationToken);
         var purged = await client.PurgeInstanceAsync(id, cancellationToken);
         return TypedResults.Ok(new { instancesDeleted = purged, blobsDeleted = deletedBlobs });
+    }
+
+    // Exactly the blobs the job recorded writing: its stored images and its manifest. Never a listing by prefix, which
+    // would also match other jobs' results stored under {prefix}{jobId}/.
+    private static IEnumerable<(string Container, string Name)> WrittenBlobs(ImageJob job, JobResult result)
+    {
+        foreach (var image in result.Images)
+        {
+            if (image is { Container: { } container, BlobName: { } name })
+            {
+                yield return (container, name);
+            }
+        }
+
+        if (result.Manifest is { } manifest)
+        {
+            yield return (job.Output.Container, manifest);
+        }
+    }
+
+    // Deletes a blob unless its job_id metadata names another job (a blob this job found in place, not one it wrote).
+    private static async Task<bool> DeleteIfWrittenByAsync(BlobClient blob, string jobId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var properties = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+            if (properties.Metadata.TryGetValue(BlobMetadata.JobId, out var owner) && owner != jobId)
+            {
+                return false;
+            }
+
+            return (await blob.DeleteIfExistsAsync(conditions: new BlobRequestConditions { IfMatch = properties.ETag }, cancellationToken: cancellationToken)).Value;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            return false;
+        }
     }
 
     /// <summary>The management payload of a job, on the app's own routes (never the durable system key).</summary>
@@ -293,6 +333,33 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
 
         errors.Add(new(name, $"{name} must be an ISO 8601 date-time, e.g. 2026-11-21T08:00:00Z."));
         return null;
+    }
+
+    /// <summary>
+    /// Whether a request's <c>Content-Type</c> is JSON: <c>application/json</c> or any <c>+json</c> type, with no charset
+    /// or <c>utf-8</c> (JSON is UTF-8).
+    /// </summary>
+    public static bool IsJson(string? contentType) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase))
+        && (!media.Charset.HasValue || media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+
+    private static IResult UnsupportedMediaType(string? contentType) =>
+        Problem(415, "Unsupported media type",
+            $"The body must be JSON sent as Content-Type: application/json (charset utf-8 if any; +json types too); got '{contentType ?? "none"}'.");
+
+    // The body (at most MaxBodyBytes: Kestrel and Functions stop larger ones) read as JSON by the rules of every edge.
+    private static async Task<(JsonNode? Node, FieldError? Error)> ReadJsonAsync(HttpRequest request, string what, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+        if (buffer.Length > MaxBodyBytes)
+        {
+            return (null, new FieldError("$", $"{what} is larger than {MaxBodyBytes} bytes."));
+        }
+
+        var error = ImageJobParser.TryParseJson(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), what, out var node);
+        return (node, error);
     }
 
     /// <summary>A 400 validation problem naming every field (<c>errors</c>: field → messages).</summary>

@@ -21,6 +21,12 @@ public static partial class ImageJobParser
     /// <summary>The timeout when a job names none: 30 minutes.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// The shortest timeout: no model's task can finish, be seen finished by a status query and be copied out in less
+    /// (DashScope's fastest documented task takes 5 seconds). A shorter one could only pay for a task and time out.
+    /// </summary>
+    public static readonly TimeSpan MinTimeout = TimeSpan.FromSeconds(1);
+
     /// <summary>The longest timeout: DashScope keeps tasks for 24 hours.</summary>
     public static readonly TimeSpan MaxTimeout = TimeSpan.FromHours(23);
 
@@ -38,6 +44,133 @@ public static partial class ImageJobParser
     /// it is refused as invalid JSON instead of failing later, when the object is enumerated.
     /// </summary>
     public static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false };
+
+    /// <summary>
+    /// Reads JSON the way every edge (HTTP jobs and events, queue messages, upload metadata, <c>generate --param</c>)
+    /// must: with <see cref="DocumentOptions"/>, and with every string and property name checked to be valid Unicode
+    /// (no lone surrogate escapes such as <c>"\ud800"</c>, no invalid UTF-8 bytes), so a bad body is one named
+    /// <see cref="FieldError"/> here instead of an exception wherever the value is read later.
+    /// </summary>
+    /// <param name="utf8">The JSON text as UTF-8.</param>
+    /// <param name="what">What the text is, for the message (<c>The body</c>, <c>The message</c>).</param>
+    /// <param name="node">The parsed JSON (<see langword="null"/> for the JSON literal <c>null</c> or on error).</param>
+    /// <returns><see langword="null"/> when the JSON is usable, else the problem, naming the field that holds it.</returns>
+    public static FieldError? TryParseJson(ReadOnlyMemory<byte> utf8, string what, out JsonNode? node)
+    {
+        node = null;
+        try
+        {
+            using var document = JsonDocument.Parse(utf8, DocumentOptions);
+            if (FindInvalidText(document.RootElement, "$") is { } invalid)
+            {
+                return invalid;
+            }
+
+            node = JsonNode.Parse(utf8.Span, documentOptions: DocumentOptions);
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            return new FieldError("$", $"{what} is not valid JSON: {ex.Message}");
+        }
+        catch (InvalidOperationException)
+        {
+            // The duplicate-property check reads every name and stops at one that is not valid Unicode: find where.
+            using var document = JsonDocument.Parse(utf8);
+            return FindInvalidText(document.RootElement, "$") ?? InvalidText("$", "text that is not valid Unicode");
+        }
+    }
+
+    /// <summary><see cref="TryParseJson(ReadOnlyMemory{byte}, string, out JsonNode?)"/> for JSON held in a string.</summary>
+    public static FieldError? TryParseJson(string text, string what, out JsonNode? node)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return TryParseJson(System.Text.Encoding.UTF8.GetBytes(text), what, out node);
+    }
+
+    // The first string or property name that is not valid Unicode, named by its JSON path ("input.prompt",
+    // "input.images[0]"; a bad property name is named by the object that holds it, "$" at the top).
+    private static FieldError? FindInvalidText(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return IsValidString(element) ? null : InvalidText(path, "a string that is not valid Unicode (a lone surrogate escape or invalid UTF-8)");
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FindInvalidText(item, FormattableString.Invariant($"{path}[{index++}]")) is { } error)
+                    {
+                        return error;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    // A name is unescaped without complaint, lone surrogates and all, so it is checked here.
+                    string? name = null;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                    }
+
+                    if (name is null || !IsWellFormed(name))
+                    {
+                        return InvalidText(path, "a property name that is not valid Unicode (a lone surrogate escape or invalid UTF-8)");
+                    }
+
+                    if (FindInvalidText(property.Value, path == "$" ? name : $"{path}.{name}") is { } error)
+                    {
+                        return error;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static bool IsValidString(JsonElement element)
+    {
+        try
+        {
+            return IsWellFormed(element.GetString()!);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    // No lone surrogate: every high surrogate followed by a low one, no low one alone.
+    private static bool IsWellFormed(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static FieldError InvalidText(string path, string what) => new(path, $"{(path == "$" ? "The JSON" : path)} holds {what}.");
+
+    // DashScope's integer parameters (every model's n and seed, wanx2.1-imageedit's upscale_factor).
+    private static readonly string[] s_integerParameters = ["n", "seed", "upscale_factor"];
 
     private static readonly string[] s_topLevel = ["jobId", "model", "input", "parameters", "output", "notify", "timeout"];
 
@@ -109,6 +242,7 @@ public static partial class ImageJobParser
             }
         }
 
+        CheckBeforePaying(input, parameters, errors);
         var output = ParseOutput(root["output"], errors);
         var notify = ParseNotify(root["notify"], errors);
         var timeout = ParseTimeout(root["timeout"], errors);
@@ -175,6 +309,27 @@ public static partial class ImageJobParser
         }
     }
 
+    // What DashScope would refuse only after the task is paid for, or what would pay for nothing: a prompt of
+    // nothing but control characters ("\u0000"), integer parameters written as 1.0, 1e0 or -0.0.
+    private static void CheckBeforePaying(JsonObject? input, JsonObject? parameters, List<FieldError> errors)
+    {
+        if (input?["prompt"] is JsonValue prompt && prompt.GetValueKind() == JsonValueKind.String && !errors.Exists(e => e.Field == "input.prompt")
+            && prompt.GetValue<string>().All(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+        {
+            errors.Add(new("input.prompt", "input.prompt is required and must not be empty (control characters and white space alone are empty)."));
+        }
+
+        foreach (var name in s_integerParameters)
+        {
+            var field = "parameters." + name;
+            if (parameters?[name] is JsonValue number && number.GetValueKind() == JsonValueKind.Number && !errors.Exists(e => e.Field == field)
+                && number.ToJsonString().AsSpan().IndexOfAny('.', 'e', 'E') >= 0)
+            {
+                errors.Add(new(field, $"{field} must be an integer written without a fraction or exponent (DashScope refuses {number.ToJsonString()})."));
+            }
+        }
+    }
+
     private static JobOutput? ParseOutput(JsonNode? node, List<FieldError> errors)
     {
         if (node is null)
@@ -200,6 +355,11 @@ public static partial class ImageJobParser
             || prefix.Any(char.IsControl))
         {
             errors.Add(new("output.prefix", "output.prefix must be at most 512 characters, not start with '/', and contain no '..', '\\' or control characters."));
+        }
+        else if (prefix.Length > 0 && !prefix.EndsWith('/'))
+        {
+            // {prefix}{jobId}/ must name one job only: "team-" + "a" and "" + "team-a" would share team-a/0.png.
+            errors.Add(new("output.prefix", "output.prefix must end with '/' (e.g. \"team-a/\"), so that no two jobs' results can share a name."));
         }
 
         return new JobOutput(container, prefix);
@@ -281,16 +441,17 @@ public static partial class ImageJobParser
                 {
                     value = System.Xml.XmlConvert.ToTimeSpan(text);
                 }
-                catch (FormatException)
+                catch (Exception ex) when (ex is FormatException or OverflowException)
                 {
+                    // Not a duration, or one past TimeSpan's range ("P10675199DT3H"): refused below.
                 }
             }
         }
 
-        var max = MaxTimeout;
-        if (value is null || value <= TimeSpan.Zero || value > max)
+        if (value is null || value < MinTimeout || value > MaxTimeout)
         {
-            errors.Add(new("timeout", "timeout must be a duration between 1 second and 23 hours: seconds (1800), \"hh:mm:ss\" (\"00:30:00\") or ISO 8601 (\"PT30M\")."));
+            errors.Add(new("timeout", FormattableString.Invariant(
+                $"timeout must be a duration from {MinTimeout.TotalSeconds} second (no job can finish sooner) to {MaxTimeout.TotalHours} hours: seconds (1800), \"hh:mm:ss\" (\"00:30:00\") or ISO 8601 (\"PT30M\").")));
             return DefaultTimeout;
         }
 

@@ -5,7 +5,8 @@ namespace ImageJobs.Workflow.Outbound;
 
 /// <summary>
 /// The one SSRF guard for outbound URLs. It allows <c>http</c>/<c>https</c> only, and refuses loopback, private, shared,
-/// link-local, multicast, reserved and cloud-metadata addresses (IPv4 and IPv6, including IPv4-mapped forms), checked on
+/// link-local, multicast, reserved and cloud-metadata addresses (IPv4 and IPv6; every IPv6 form that embeds an IPv4
+/// address is judged by that address), checked on
 /// the addresses a name resolves to, unless <see cref="OutboundOptions"/> allows them. Use <see cref="CheckAsync"/> to
 /// validate a URL early (a refused URL is a 400 at submission) and <see cref="CreateHandler"/> for the
 /// <see cref="HttpClient"/> that makes the call, which checks again at connect time and on every redirect, so DNS
@@ -75,7 +76,7 @@ public sealed class OutboundUrlGuard
 
         foreach (var address in addresses)
         {
-            if (CheckAddress(address) is { } reason)
+            if (CheckAddress(address) is { } reason && !await IsAllowListedAddressAsync(address, uri.Port, cancellationToken))
             {
                 return $"host '{uri.Host}' resolves to {reason}";
             }
@@ -199,12 +200,13 @@ public sealed class OutboundUrlGuard
                 return "multicast";
             }
 
-            // NAT64 (64:ff9b::/96) and IPv4-compatible (::/96) embed an IPv4 address: judge that one.
-            var embedsV4 = (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4..12].IndexOfAnyExcept((byte)0) < 0)
-                || b[..12].IndexOfAnyExcept((byte)0) < 0;
-            if (embedsV4)
+            // Every form that embeds an IPv4 address is judged by the address it embeds.
+            foreach (var embedded in EmbeddedIPv4(b))
             {
-                return Classify(new IPAddress(b[12..])) ?? null;
+                if (Classify(embedded) is { } kind)
+                {
+                    return kind;
+                }
             }
 
             return null;
@@ -213,24 +215,49 @@ public sealed class OutboundUrlGuard
         return "unsupported address family";
     }
 
-    /// <summary>Whether the host (and port, when an entry names one) is in <see cref="OutboundOptions.AllowedHosts"/>.</summary>
+    /// <summary>
+    /// The IPv4 addresses an IPv6 address carries: IPv4-mapped (<c>::ffff:a.b.c.d</c>), IPv4-compatible
+    /// (<c>::a.b.c.d</c>), IPv4-translated (<c>::ffff:0:a.b.c.d</c>), NAT64 (<c>64:ff9b::/96</c> and the local-use
+    /// <c>64:ff9b:1::/48</c>), 6to4 (<c>2002::/16</c>) and Teredo (<c>2001::/32</c>: its obfuscated client address, then its server).
+    /// </summary>
+    private static List<IPAddress> EmbeddedIPv4(ReadOnlySpan<byte> b)
+    {
+        var found = new List<IPAddress>();
+        var zeros = b[..8].IndexOfAnyExcept((byte)0) < 0;
+        if (zeros && ((b[8..12].IndexOfAnyExcept((byte)0) < 0) // ::a.b.c.d
+            || (b[8] == 0 && b[9] == 0 && b[10] == 0xff && b[11] == 0xff) // ::ffff:a.b.c.d
+            || (b[8] == 0xff && b[9] == 0xff && b[10] == 0 && b[11] == 0))) // ::ffff:0:a.b.c.d
+        {
+            found.Add(new IPAddress(b[12..]));
+        }
+        else if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4..12].IndexOfAnyExcept((byte)0) < 0)
+        {
+            found.Add(new IPAddress(b[12..]));
+        }
+        else if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4] == 0x00 && b[5] == 0x01)
+        {
+            found.Add(new IPAddress([b[6], b[7], b[9], b[10]])); // RFC 6052 /48: bits 64-71 are the "u" octet
+        }
+        else if (b[0] == 0x20 && b[1] == 0x02)
+        {
+            found.Add(new IPAddress(b[2..6]));
+        }
+        else if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00)
+        {
+            found.Add(new IPAddress([(byte)~b[12], (byte)~b[13], (byte)~b[14], (byte)~b[15]]));
+            found.Add(new IPAddress(b[4..8]));
+        }
+
+        return found;
+    }
+
+    /// <summary>Whether the host (and port, when an entry names one) is in <see cref="OutboundOptions.AllowedHosts"/> by its text.</summary>
     public bool IsAllowListed(string host, int? port)
     {
         ArgumentNullException.ThrowIfNull(host);
         host = host.Trim('[', ']');
-        foreach (var raw in _options.AllowedHosts)
+        foreach (var (entry, entryPort) in AllowedEntries())
         {
-            var entry = raw.Trim();
-            int? entryPort = null;
-            var colon = entry.LastIndexOf(':');
-            if (colon > 0 && entry.IndexOf(':', StringComparison.Ordinal) == colon
-                && int.TryParse(entry.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture, out var p))
-            {
-                entryPort = p;
-                entry = entry[..colon];
-            }
-
-            entry = entry.Trim('[', ']');
             if (entryPort is not null && port is not null && entryPort != port)
             {
                 continue;
@@ -245,6 +272,75 @@ public sealed class OutboundUrlGuard
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Whether an address is in <see cref="OutboundOptions.AllowedHosts"/> on <paramref name="port"/>: an entry's IP
+    /// literal, or an address an entry's name resolves to (never for a cloud metadata address: those only by literal).
+    /// <c>::1</c> counts as <c>127.0.0.1</c>, so a loopback entry allows a name that resolves to both.
+    /// </summary>
+    public async Task<bool> IsAllowListedAddressAsync(IPAddress address, int port, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var wanted = Comparable(address);
+        var byNameToo = Classify(address) != MetadataKind;
+        foreach (var (entry, entryPort) in AllowedEntries())
+        {
+            if ((entryPort is not null && entryPort != port) || entry.StartsWith("*.", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            IPAddress[] candidates;
+            if (IPAddress.TryParse(entry, out var literal))
+            {
+                candidates = [literal];
+            }
+            else if (!byNameToo)
+            {
+                continue;
+            }
+            else
+            {
+                try
+                {
+                    candidates = await _resolve(entry, cancellationToken);
+                }
+                catch (SocketException)
+                {
+                    continue;
+                }
+            }
+
+            if (candidates.Any(c => Comparable(c).Equals(wanted)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static IPAddress Comparable(IPAddress address) =>
+        address.Equals(IPAddress.IPv6Loopback) ? IPAddress.Loopback : address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
+    // The allow-list as (host, port) pairs: "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 literal.
+    private IEnumerable<(string Host, int? Port)> AllowedEntries()
+    {
+        foreach (var raw in _options.AllowedHosts)
+        {
+            var entry = raw.Trim();
+            int? entryPort = null;
+            var colon = entry.LastIndexOf(':');
+            if (colon > 0 && (entry.IndexOf(':', StringComparison.Ordinal) == colon || entry[colon - 1] == ']')
+                && int.TryParse(entry.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture, out var p))
+            {
+                entryPort = p;
+                entry = entry[..colon];
+            }
+
+            yield return (entry.Trim('[', ']'), entryPort);
+        }
     }
 
     /// <summary>
@@ -274,7 +370,7 @@ public sealed class OutboundUrlGuard
         Exception? last = null;
         foreach (var address in addresses)
         {
-            if (!allowListed && CheckAddress(address) is { } reason)
+            if (!allowListed && CheckAddress(address) is { } reason && !await IsAllowListedAddressAsync(address, endpoint.Port, cancellationToken))
             {
                 throw new OutboundUrlRefusedException($"Outbound call refused: host '{endpoint.Host}' resolves to {reason}.");
             }
@@ -299,6 +395,8 @@ public sealed class OutboundUrlGuard
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
+            var origin = request.RequestUri!;
+            var hasBody = request.Content is not null;
             for (var hop = 0; ; hop++)
             {
                 if (CheckSyntax(request.RequestUri!) is { } syntax)
@@ -331,6 +429,13 @@ public sealed class OutboundUrlGuard
 
                 var next = new Uri(request.RequestUri!, response.Headers.Location);
                 response.Dispose();
+                if (hasBody && !guard._options.RedirectBodiesToOtherHosts && Uri.Compare(origin, next, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) != 0)
+                {
+                    // A signed body (and its signature headers) goes only to the host it was addressed to.
+                    throw new OutboundUrlRefusedException(
+                        $"Outbound call refused: '{origin.Host}' redirected ({status}) to another host, '{next.Host}'; a request with a body is not sent on to another host unless ImageJobs:Outbound:RedirectBodiesToOtherHosts is set.");
+                }
+
                 var method = status == 303 || (status is 301 or 302 && request.Method == HttpMethod.Post) ? HttpMethod.Get : request.Method;
                 var copy = new HttpRequestMessage(method, next);
                 foreach (var header in request.Headers)

@@ -310,7 +310,11 @@ public sealed class WriteManifestActivity(BlobServiceClient blobs) : IActivity<C
         await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await container.GetBlobClient(job.Output.ManifestBlobName(job.JobId)).UploadAsync(
             BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJson)),
-            new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } },
+            new BlobUploadOptions
+            {
+                HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+                Metadata = new Dictionary<string, string> { [BlobMetadata.JobId] = job.JobId },
+            },
             cancellationToken);
         return true;
     }

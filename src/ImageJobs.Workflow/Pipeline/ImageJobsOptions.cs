@@ -51,6 +51,13 @@ public sealed class ImageJobsOptions
     /// </summary>
     public string? WebhookSecret { get; set; }
 
+    /// <summary>
+    /// Containers a job may name in <c>output.container</c> besides <c>results</c>. The state container, the uploads
+    /// container and the containers of the task hub and the Functions host are never allowed (see
+    /// <see cref="OutputContainerRefusal"/>), even when listed. Default none.
+    /// </summary>
+    public IList<string> OutputContainers { get; } = [];
+
     /// <summary>The largest result image accepted. Default 50 MB.</summary>
     public long MaxResultImageBytes { get; set; } = 50L * 1024 * 1024;
 
@@ -62,6 +69,28 @@ public sealed class ImageJobsOptions
 
     /// <summary>Hosts result images may be downloaded from besides DashScope's OSS hosts (e.g. the local emulator's <c>127.0.0.1:8089</c>).</summary>
     public IList<string> ResultHosts { get; } = [];
+
+    /// <summary>
+    /// Why results may not be written to <paramref name="container"/>, or <see langword="null"/> when they may: it must
+    /// be <c>results</c> or listed in <see cref="OutputContainers"/>, and must not be one of the app's own containers
+    /// (<see cref="StateContainer"/>, <see cref="UploadsContainer"/>, whose new blobs start paid jobs, a task hub's
+    /// <c>{hub}-instances</c>, <c>-leases</c>, <c>-largemessages</c>, <c>-applease</c>, or the Functions host's <c>azure-webjobs-*</c>).
+    /// </summary>
+    public string? OutputContainerRefusal(string container)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        if (container == StateContainer || container == UploadsContainer || container.StartsWith("azure-webjobs-", StringComparison.Ordinal)
+            || s_taskHubSuffixes.Any(suffix => container.EndsWith(suffix, StringComparison.Ordinal)))
+        {
+            return $"'{container}' holds the app's own state or starts jobs; results never go there";
+        }
+
+        return container == Jobs.ImageJobParser.DefaultContainer || OutputContainers.Contains(container)
+            ? null
+            : $"'{container}' is not a results container: use {string.Join(", ", (string[])[Jobs.ImageJobParser.DefaultContainer, .. OutputContainers])} (ImageJobs:OutputContainers)";
+    }
+
+    private static readonly string[] s_taskHubSuffixes = ["-instances", "-leases", "-largemessages", "-applease"];
 
     /// <summary>
     /// Multiplies the documented task durations the poll schedule starts from (until it has learned real ones).

@@ -72,6 +72,11 @@ public sealed class JobIntake(IOrchestrationClient client, OutboundUrlGuard guar
             return (null, errors);
         }
 
+        if (options.OutputContainerRefusal(job.Output.Container) is { } refusal)
+        {
+            errors.Add(new("output.container", $"output.container is refused: {refusal}."));
+        }
+
         if (job.Notify.WebhookUrl is { } webhook)
         {
             if (string.IsNullOrEmpty(options.WebhookSecret))
@@ -120,23 +125,19 @@ public sealed class JobIntake(IOrchestrationClient client, OutboundUrlGuard guar
     {
         ArgumentNullException.ThrowIfNull(text);
         var trimmed = text.Trim();
+        ReadOnlyMemory<byte> json = Encoding.UTF8.GetBytes(trimmed);
         if (!trimmed.StartsWith('{'))
         {
             var buffer = new byte[trimmed.Length];
             if (Convert.TryFromBase64String(trimmed, buffer, out var written))
             {
-                trimmed = Encoding.UTF8.GetString(buffer, 0, written).Trim();
+                json = buffer.AsMemory(0, written);
             }
         }
 
-        try
-        {
-            return JsonNode.Parse(trimmed, documentOptions: ImageJobParser.DocumentOptions);
-        }
-        catch (JsonException ex)
-        {
-            throw new JobRejectedException([new FieldError("$", $"The message is not JSON (plain or base64): {ex.Message}")]);
-        }
+        return ImageJobParser.TryParseJson(json, "The message (plain or base64)", out var node) is { } error
+            ? throw new JobRejectedException([error])
+            : node;
     }
 
     /// <summary>A job id for a queue message without one: <c>msg-{messageId}</c> cut to the allowed characters.</summary>
@@ -146,6 +147,10 @@ public sealed class JobIntake(IOrchestrationClient client, OutboundUrlGuard guar
         var safe = new string([.. messageId.Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')]);
         return ("msg-" + safe)[..Math.Min(64, 4 + safe.Length)];
     }
+
+    /// <summary>The job id of an upload: <c>upload-{hash of blob name and ETag}</c>, so the same upload seen twice starts once.</summary>
+    public static string UploadJobId(string blobName, string etag) =>
+        "upload-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{blobName}|{etag}")))[..40];
 
     /// <summary>
     /// The job for a new blob under <c>uploads/</c>: <c>uploads/{function}/{name}</c> edits with wanx2.1-imageedit's
@@ -163,18 +168,13 @@ public sealed class JobIntake(IOrchestrationClient client, OutboundUrlGuard guar
         var reference = $"{ImageJobParser.BlobScheme}{ImageJobsOptions.UploadsContainer}/{blobName}";
         var meta = new Dictionary<string, string>(metadata, StringComparer.OrdinalIgnoreCase);
         var prompt = meta.TryGetValue("prompt", out var p) ? Uri.UnescapeDataString(p) : defaults.DefaultPrompt;
-        JsonNode? parameters;
-        try
+        var parametersText = meta.TryGetValue("parameters", out var json) ? Uri.UnescapeDataString(json) : defaults.DefaultParameters;
+        if (ImageJobParser.TryParseJson(parametersText, "The blob's 'parameters' metadata", out var parameters) is { } error)
         {
-            parameters = JsonNode.Parse(meta.TryGetValue("parameters", out var json) ? Uri.UnescapeDataString(json) : defaults.DefaultParameters,
-                documentOptions: ImageJobParser.DocumentOptions);
-        }
-        catch (JsonException ex)
-        {
-            throw new JobRejectedException([new FieldError("parameters", $"The blob's 'parameters' metadata is not JSON: {ex.Message}")]);
+            throw new JobRejectedException([error.Field == "$" ? error with { Field = "parameters" } : error with { Field = "parameters." + error.Field }]);
         }
 
-        var jobId = "upload-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{blobName}|{etag}")))[..40];
+        var jobId = UploadJobId(blobName, etag);
         JsonObject input;
         string model;
         if (folder == DashScopeModels.Wan25ImageToImagePreview)
