@@ -29,7 +29,7 @@ public sealed class FunctionsServicesTests
     [Fact]
     public void AppHost_BuiltAsProgramBuildsIt_ResolvesEveryFunctionClassAndActivityAndValidatesItsOptions()
     {
-        using var host = BuildAppHost();
+        using var host = AppHost.Build();
         var services = host.Services;
 
         services.GetRequiredService<IStartupValidator>().Validate(); // what ValidateOnStart runs when the host starts
@@ -49,7 +49,7 @@ public sealed class FunctionsServicesTests
     public void AppHost_MalformedWebhookSecret_FailsStartValidationNamingTheSettingNotTheValue()
     {
         const string secret = "whsec_not*base64";
-        using var host = BuildAppHost(("IMAGEJOBS_WEBHOOK_SECRET", secret));
+        using var host = AppHost.Build(("IMAGEJOBS_WEBHOOK_SECRET", secret));
 
         var error = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IStartupValidator>().Validate());
 
@@ -60,7 +60,7 @@ public sealed class FunctionsServicesTests
     [Fact]
     public void UseDurableJson_WorkerSerializer_WritesWhatTheEmbeddedEngineWrites()
     {
-        using var host = BuildAppHost();
+        using var host = AppHost.Build();
         var serializer = Assert.IsType<JsonObjectSerializer>(host.Services.GetRequiredService<IOptions<WorkerOptions>>().Value.Serializer);
         var value = new OrchestrationFailureDetails("System.TimeoutException", "slow");
 
@@ -85,19 +85,5 @@ public sealed class FunctionsServicesTests
         http.Response.Body.Position = 0;
         using var body = await JsonDocument.ParseAsync(http.Response.Body);
         Assert.Equal("Job not found", body.RootElement.GetProperty("title").GetString());
-    }
-
-    /// <summary>The app's host as Program.cs builds it (not started: no Functions host is there to connect to).</summary>
-    private static IHost BuildAppHost(params (string Key, string Value)[] settings)
-    {
-        var builder = FunctionsApplication.CreateBuilder([]);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            [StorageClients.ConnectionName] = "UseDevelopmentStorage=true",
-            ["DASHSCOPE_API_KEY"] = "sk-test",
-        });
-        builder.Configuration.AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)));
-        builder.AddImageJobsFunctions();
-        return builder.Build();
     }
 }

@@ -16,7 +16,7 @@ namespace ImageJobs.Functions.Triggers;
 /// </summary>
 /// <param name="services">Builds <see cref="JobIntake"/> on the bound client.</param>
 /// <param name="uploads">Defaults for uploads whose metadata has no prompt or parameters.</param>
-/// <param name="poison">Records refused queue messages in <c>image-jobs-poison</c>, as the local host does.</param>
+/// <param name="poison">Records refused queue messages and uploads in <c>image-jobs-poison</c>, as the local host does.</param>
 /// <param name="logger">The logger.</param>
 public sealed partial class IntakeFunctions(DurableClientServices services, UploadOptions uploads, PoisonRecords poison, ILogger<IntakeFunctions> logger)
 {
@@ -53,7 +53,8 @@ public sealed partial class IntakeFunctions(DurableClientServices services, Uplo
 
     /// <summary>
     /// A new blob under <c>uploads/</c> (delivered by Event Grid: the only blob trigger source Flex Consumption has). A
-    /// rejected upload is logged, not retried: the same blob would be rejected again.
+    /// rejected upload is recorded in <c>image-jobs-poison</c> with the reason and logged, not retried: the same blob
+    /// would be rejected again.
     /// </summary>
     [Function(UploadFunctionName)]
     public async Task OnUpload(
@@ -71,6 +72,7 @@ public sealed partial class IntakeFunctions(DurableClientServices services, Uplo
         }
         catch (JobRejectedException ex)
         {
+            await poison.SendUploadAsync(blob.Name, ex, cancellationToken);
             LogUploadRejected(logger, blob.Name, ex.Message);
         }
     }

@@ -10,7 +10,7 @@ namespace ImageJobs.Workflow.Triggers;
 /// Writes what a trigger could not turn into a job to <see cref="ImageJobsOptions.PoisonQueue"/>, with the reason, the
 /// same way in both hosts: a queue message that is invalid by itself (on its first read: retrying cannot fix it) or
 /// after its last try, and an upload that could not be turned into a job. Each record is a JSON object with
-/// <c>reason</c>, <c>errors</c> (field → message, when the job was refused) and what it came from: <c>messageId</c>,
+/// <c>reason</c>, <c>errors</c> (when the job was refused: a list of <c>field</c> and <c>message</c>) and what it came from: <c>messageId</c>,
 /// <c>dequeueCount</c> and <c>message</c> for a queue message, <c>blob</c> for an upload.
 /// </summary>
 public sealed class PoisonRecords(QueueServiceClient queues)
