@@ -143,7 +143,10 @@ public sealed class AzuriteProcess : IAsyncDisposable
         var watchdog = Path.Combine(Path.GetTempPath(), "imagejobs-azurite-parent-watchdog.js");
         if (!File.Exists(watchdog) || await File.ReadAllTextAsync(watchdog, cancellationToken) != ParentWatchdog)
         {
-            await File.WriteAllTextAsync(watchdog, ParentWatchdog, cancellationToken);
+            // Written beside and moved into place: an Azurite starting at the same moment never reads half a file.
+            var staged = $"{watchdog}.{Guid.NewGuid():N}";
+            await File.WriteAllTextAsync(staged, ParentWatchdog, cancellationToken);
+            File.Move(staged, watchdog, overwrite: true);
         }
 
         for (var attempt = 1; ; attempt++)
