@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.RateLimiting;
 using System.Xml.Linq;
 
 namespace ImageJobs.DashScope;
@@ -20,7 +21,7 @@ public partial class DashScopeClient
 
     // Upload-policy calls are limited per account and model; every client of one key and model in this process shares
     // one bucket (the DI registration creates a client per resolution).
-    private static readonly ConcurrentDictionary<string, SlotClock> s_policyClocks = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, TokenBucketRateLimiter> s_policyClocks = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Uploads a file to DashScope's temporary storage for <paramref name="model"/>: asks for an upload policy, posts
@@ -53,7 +54,8 @@ public partial class DashScopeClient
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
         var path = "uploads?action=getPolicy&model=" + Uri.EscapeDataString(model);
-        await PolicyClock(model).WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var slot = await PolicyClock(model).AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+
         using (var document = await SendAsync(HttpMethod.Get, path, null, asyncCall: false, idempotent: true, cancellationToken).ConfigureAwait(false))
         {
             var root = document.RootElement;
@@ -212,32 +214,22 @@ public partial class DashScopeClient
             }
             : null;
 
-    private SlotClock PolicyClock(string model)
+    private TokenBucketRateLimiter PolicyClock(string model)
     {
-        // Keyed by a hash of the key (never the key itself), the endpoint and the model.
+        // Keyed by a hash of the key (never the key itself), the endpoint and the model: one token every 1/80 s (80 per
+        // second for the 100 allowed), callers queued oldest first. Timers tick in whole milliseconds (12.5 ms would
+        // run as 12), so the period is rounded up: 13 ms, 77 per second.
         var account = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(_apiKey)), 0, 8);
         return s_policyClocks.GetOrAdd(
             Endpoint.AbsoluteUri + "|" + account + "|" + model,
-            _ => new SlotClock(TimeSpan.FromSeconds(1.0 / (DashScopeModels.UploadPolicyRequestsPerSecond * PolicyHeadroom))));
-    }
-
-    /// <summary>Hands out call times at least one interval apart (80 per second for 100 allowed), waiting for the caller's.</summary>
-    private sealed class SlotClock(TimeSpan interval)
-    {
-        private readonly Lock _lock = new();
-        private long _next;
-
-        public Task WaitAsync(CancellationToken cancellationToken)
-        {
-            var now = Stopwatch.GetTimestamp();
-            long slot;
-            lock (_lock)
+            _ => new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
             {
-                slot = Math.Max(now, _next);
-                _next = slot + (long)(interval.TotalSeconds * Stopwatch.Frequency);
-            }
-
-            return slot <= now ? Task.CompletedTask : Task.Delay(Stopwatch.GetElapsedTime(now, slot), cancellationToken);
-        }
+                TokenLimit = 1,
+                TokensPerPeriod = 1,
+                ReplenishmentPeriod = TimeSpan.FromMilliseconds(Math.Ceiling(1000.0 / (DashScopeModels.UploadPolicyRequestsPerSecond * PolicyHeadroom))),
+                QueueLimit = int.MaxValue,
+                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                AutoReplenishment = true,
+            }));
     }
 }
