@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using ImageJobs.Testing;
 using ImageJobs.Workflow.Hosting;
 using ImageJobs.Workflow.Http;
 using ImageJobs.Workflow.Pipeline;
@@ -92,7 +93,7 @@ public sealed partial class FunctionMetadataTests
         Assert.Equal(StorageClients.ConnectionName, function.Trigger["connection"]);
         Assert.Equal("In", function.Binding("durableClient")?.Direction);
         Assert.Equal(2, function.Bindings.Count);
-        Assert.Contains($"param uploadFunctionName string = '{function.Name}'", Repo.Read("infra", "main.bicep"), StringComparison.Ordinal);
+        Assert.Contains($"param uploadFunctionName string = '{function.Name}'", File.ReadAllText(RepoPaths.Combine("infra", "main.bicep")), StringComparison.Ordinal);
     }
 
     [Fact]
