@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using ImageJobs.DashScope;
 using ImageJobs.Workflow.Durable;
+using Microsoft.DurableTask.Client;
 using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Pipeline;
 using ImageJobs.Workflow.Triggers;
@@ -43,7 +44,7 @@ public sealed record GenerateRequest
 }
 
 /// <summary>
-/// <c>generate</c>: one job through the whole pipeline with everything embedded (engine, storage, and the emulator
+/// <c>generate</c>: one job through the whole pipeline with everything embedded (the Durable Task runtime, storage, and the emulator
 /// unless <c>DASHSCOPE_API_KEY</c> is set), live progress, images saved to <c>--out</c> as well as to blob storage.
 /// Exit code 0 on success, 1 when the job fails (with the provider's code and message), 2 for bad input.
 /// </summary>
@@ -96,22 +97,22 @@ public static class GenerateCommand
             return 2;
         }
 
-        await intake.StartAsync(job, cancellationToken);
+        var client = app.Services.GetRequiredService<DurableTaskClient>();
+        await JobIntake.StartAsync(client, job, cancellationToken);
         await output.WriteLineAsync($"Job {jobId}: {job.Model}, started.");
-        var client = app.Services.GetRequiredService<IOrchestrationClient>();
         var started = DateTime.UtcNow;
         string? last = null;
-        OrchestrationInstance instance;
+        OrchestrationMetadata instance;
         while (true)
         {
-            instance = await client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellationToken)
+            instance = await client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellation: cancellationToken)
                 ?? throw new InvalidOperationException($"Job {jobId} vanished.");
             if (instance.IsCompleted)
             {
                 break;
             }
 
-            var line = Describe(instance.ReadCustomStatusAs<JobProgress>());
+            var line = Describe(DurableJson.Deserialize<JobProgress>(instance.SerializedCustomStatus));
             if (line is not null && line != last)
             {
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  [{(DateTime.UtcNow - started).TotalSeconds,5:F1}s] {line}"));
@@ -121,8 +122,8 @@ public static class GenerateCommand
             await Task.Delay(100, cancellationToken);
         }
 
-        var result = instance.ReadOutputAs<JobResult>();
-        if (instance.RuntimeStatus != OrchestrationStatus.Completed || result is null)
+        var result = DurableJson.Deserialize<JobResult>(instance.SerializedOutput);
+        if (instance.RuntimeStatus != OrchestrationRuntimeStatus.Completed || result is null)
         {
             await output.WriteLineAsync($"Job {jobId} ended {instance.RuntimeStatus}: {instance.FailureDetails?.ErrorMessage}");
             return 1;

@@ -1,10 +1,15 @@
 using System.Security.Cryptography;
-using ImageJobs.Durable;
+using ImageJobs.Local.Durable;
+using ImageJobs.Workflow.Durable;
 using ImageJobs.Workflow.Hosting;
 using ImageJobs.Workflow.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Converters;
+using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -39,14 +44,15 @@ public sealed record LocalAppOptions
     /// <summary>Extra logging setup, e.g. a provider that captures logs (tests).</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 
-    /// <summary>Extra engine registrations, e.g. an orchestration that waits for a job's completion event (tests).</summary>
-    public Action<DurableEngineBuilder>? ConfigureEngine { get; init; }
+    /// <summary>Extra orchestrators or activities, e.g. an orchestration that waits for a job's completion event (tests).</summary>
+    public Action<DurableTaskRegistry>? ConfigureTasks { get; init; }
 }
 
 /// <summary>
 /// The local host, the same app shape as <c>func start</c>: the jobs HTTP API behind function keys, the
-/// <c>image-jobs</c> queue trigger and the <c>uploads</c> blob trigger, all on the embedded durable engine, in
-/// a short list of named steps.
+/// <c>image-jobs</c> queue trigger and the <c>uploads</c> blob trigger, on the Durable Task Framework's Azure Storage
+/// provider (<see cref="LocalTaskHub"/>) with the real Microsoft.DurableTask worker and client, in a short list of named
+/// steps.
 /// </summary>
 public static class LocalApp
 {
@@ -56,11 +62,6 @@ public static class LocalApp
     /// <summary>The setting that overrides host.json's task hub name, as in Azure Functions.</summary>
     public const string HubNameSetting = "AzureFunctionsJobHost:extensions:durableTask:hubName";
 
-    /// <summary>
-    /// The setting that overrides how long a claimed activity belongs to a host before another may run it again (the
-    /// embedded engine's activity lease), named after Durable's <c>storageProvider.workItemQueueVisibilityTimeout</c>.
-    /// </summary>
-    public const string WorkItemVisibilitySetting = "AzureFunctionsJobHost:extensions:durableTask:storageProvider:workItemQueueVisibilityTimeout";
 
     /// <summary>Builds the app (not started). Dispose the returned environment after the app.</summary>
     public static async Task<(WebApplication App, LocalEnvironment Environment)> BuildAsync(LocalAppOptions options, CancellationToken cancellationToken = default)
@@ -84,7 +85,8 @@ public static class LocalApp
 
         builder.Services.AddProblemDetails();
         builder.Services.AddImageJobs(builder.Configuration);
-        builder.Services.AddEmbeddedDurableEngine(builder.Configuration, environment.HostJsonPath, options.ConfigureEngine);
+        environment.TaskHub = await StartTaskHubAsync(builder.Configuration, environment.HostJsonPath, options, cancellationToken);
+        builder.Services.AddDurableTask(environment.TaskHub, options.ConfigureTasks);
         if (options.Triggers)
         {
             builder.Services.AddLocalTriggers(builder.Configuration, environment.HostJsonPath);
@@ -101,42 +103,48 @@ public static class LocalApp
     }
 
     /// <summary>
-    /// Registers the embedded engine with every orchestration and activity of the workflow, hub and connection from
-    /// host.json; the hub can be overridden as Functions allows, with <c>AzureFunctionsJobHost__extensions__durableTask__hubName</c>.
+    /// Starts the task hub: host.json's <c>extensions.durableTask</c> mapped as Durable Functions maps it
+    /// (<see cref="TaskHubSettings"/>; <c>AzureFunctionsJobHost__extensions__durableTask__*</c> settings override it, as in
+    /// Functions), on the app's storage, with the local recovery settings (<see cref="LocalRecovery"/>).
     /// </summary>
-    public static IServiceCollection AddEmbeddedDurableEngine(this IServiceCollection services, IConfiguration configuration, string hostJsonPath,
-        Action<DurableEngineBuilder>? configure = null)
+    private static async Task<LocalTaskHub> StartTaskHubAsync(IConfiguration configuration, string hostJsonPath, LocalAppOptions options, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        var engineOptions = DurableEngineOptions.FromHostJson(hostJsonPath, configuration);
-        engineOptions.StorageConnectionString = StorageClients.ConnectionString(configuration) ?? engineOptions.StorageConnectionString;
-        if (configuration[HubNameSetting] is { Length: > 0 } hubName)
+        var connection = StorageClients.ConnectionString(configuration)
+            ?? throw new InvalidOperationException($"{StorageClients.ConnectionName} is not set: the task hub needs a storage account.");
+        var settings = TaskHubSettings.FromHostJson(hostJsonPath, configuration, connection);
+        LocalRecovery.Apply(settings);
+        var loggerFactory = LoggerFactory.Create(logging =>
         {
-            engineOptions.HubName = hubName;
-        }
-
-        // Durable's closest knob to the engine's activity lease: how long a work item stays invisible to other workers.
-        if (configuration[WorkItemVisibilitySetting] is { Length: > 0 } visibility)
-        {
-            engineOptions.ActivityLeaseDuration = TimeSpan.Parse(visibility, System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        services.AddDurableEngine(engine =>
-        {
-            engine.UseBlobStorage(engineOptions);
-            foreach (var orchestration in WorkflowCatalog.Orchestrations)
-            {
-                engine.AddOrchestration(orchestration.Name, orchestration.Type);
-            }
-
-            foreach (var activity in WorkflowCatalog.Activities)
-            {
-                engine.AddActivity(activity.Name, activity.Type);
-            }
-
-            configure?.Invoke(engine);
+            logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+            options.ConfigureLogging?.Invoke(logging);
         });
-        services.AddHostedService<EngineService>();
+        return await LocalTaskHub.StartAsync(settings, LocalRecovery.RenewInterval(settings), loggerFactory, cancellationToken);
+    }
+
+    /// <summary>
+    /// Registers the Microsoft.DurableTask worker, with every orchestrator and activity of the workflow, and the client,
+    /// both on <paramref name="hub"/>'s channel and both with the workflow's JSON (<see cref="DurableJson.Options"/>).
+    /// </summary>
+    public static IServiceCollection AddDurableTask(this IServiceCollection services, LocalTaskHub hub, Action<DurableTaskRegistry>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(hub);
+        var converter = new JsonDataConverter(DurableJson.Options);
+        services.AddDurableTaskWorker(worker =>
+        {
+            worker.AddTasks(registry =>
+            {
+                registry.AddImageJobTasks();
+                configure?.Invoke(registry);
+            });
+            worker.UseGrpc(hub.Channel);
+            worker.Configure(o => o.DataConverter = converter);
+        });
+        services.AddDurableTaskClient(client =>
+        {
+            client.UseGrpc(hub.Channel);
+            client.Configure(o => o.DataConverter = converter);
+            client.RegisterDirectly();
+        });
         return services;
     }
 
@@ -144,12 +152,13 @@ public static class LocalApp
     public static RouteGroupBuilder MapJobsApi(this IEndpointRouteBuilder endpoints, string functionKey)
     {
         var jobs = endpoints.MapGroup("/" + JobsApi.Route).AddEndpointFilter(new FunctionKeyFilter(functionKey));
-        jobs.MapPost("/", (JobsApi api, HttpRequest request, CancellationToken ct) => api.StartAsync(request, ct));
-        jobs.MapGet("/", (JobsApi api, HttpRequest request, CancellationToken ct) => api.ListAsync(request, ct));
-        jobs.MapGet("/{id}", (JobsApi api, HttpRequest request, string id, CancellationToken ct) => api.GetAsync(request, id, ct));
-        jobs.MapPost("/{id}/cancel", (JobsApi api, string id, CancellationToken ct) => api.CancelAsync(id, ct));
-        jobs.MapPost("/{id}/events/{name}", (JobsApi api, HttpRequest request, string id, string name, CancellationToken ct) => api.RaiseEventAsync(request, id, name, ct));
-        jobs.MapDelete("/{id}", (JobsApi api, HttpRequest request, string id, CancellationToken ct) => api.PurgeAsync(request, id, ct));
+        jobs.MapPost("/", (JobsApi api, DurableTaskClient client, HttpRequest request, CancellationToken ct) => api.StartAsync(client, request, ct));
+        jobs.MapGet("/", (DurableTaskClient client, HttpRequest request, CancellationToken ct) => JobsApi.ListAsync(client, request, ct));
+        jobs.MapGet("/{id}", (JobsApi api, DurableTaskClient client, HttpRequest request, string id, CancellationToken ct) => api.GetAsync(client, request, id, ct));
+        jobs.MapPost("/{id}/cancel", (DurableTaskClient client, string id, CancellationToken ct) => JobsApi.CancelAsync(client, id, ct));
+        jobs.MapPost("/{id}/events/{name}", (DurableTaskClient client, HttpRequest request, string id, string name, CancellationToken ct) =>
+            JobsApi.RaiseEventAsync(client, request, id, name, ct));
+        jobs.MapDelete("/{id}", (JobsApi api, DurableTaskClient client, HttpRequest request, string id, CancellationToken ct) => api.PurgeAsync(client, request, id, ct));
         return jobs;
     }
 
@@ -163,13 +172,6 @@ public static class LocalApp
         var generated = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         LocalLog.GeneratedFunctionKey(logger, generated);
         return generated;
-    }
-
-    private sealed class EngineService(DurableEngine engine) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => engine.StartAsync(cancellationToken);
-
-        public Task StopAsync(CancellationToken cancellationToken) => engine.DisposeAsync().AsTask();
     }
 }
 

@@ -17,6 +17,7 @@ public sealed class LocalEnvironment : IAsyncDisposable
 {
     private AzuriteProcess? _azurite;
     private DashScopeEmulatorHost? _emulator;
+    private Durable.LocalTaskHub? _taskHub;
 
     private LocalEnvironment(string root, Dictionary<string, string?> settings)
     {
@@ -216,9 +217,21 @@ public sealed class LocalEnvironment : IAsyncDisposable
         }
     }
 
-    /// <inheritdoc />
+    /// <summary>The task hub the app runs on, once <see cref="LocalApp.BuildAsync"/> started it.</summary>
+    public Durable.LocalTaskHub? TaskHub
+    {
+        get => _taskHub;
+        internal set => _taskHub = value;
+    }
+
+    /// <summary>Stops the task hub's sidecar, then the emulator and the Azurite this environment started (dispose the app first).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_taskHub is not null)
+        {
+            await _taskHub.DisposeAsync();
+        }
+
         if (_emulator is not null)
         {
             await _emulator.DisposeAsync();

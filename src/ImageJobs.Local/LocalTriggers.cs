@@ -7,6 +7,7 @@ using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using ImageJobs.Workflow.Pipeline;
 using ImageJobs.Workflow.Triggers;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -75,7 +76,7 @@ public static class LocalTriggerRegistration
 /// <c>maxDequeueCount</c> tries it moves to <c>image-jobs-poison</c> with the reason attached. A message that is invalid
 /// by itself (the job is refused) moves there on its first read: no retry can make it valid.
 /// </summary>
-public sealed partial class QueueTrigger(QueueServiceClient queues, JobIntake intake, PoisonRecords poison, QueueTriggerSettings settings, ILogger<QueueTrigger> logger)
+public sealed partial class QueueTrigger(QueueServiceClient queues, DurableTaskClient client, JobIntake intake, PoisonRecords poison, QueueTriggerSettings settings, ILogger<QueueTrigger> logger)
     : BackgroundService
 {
     /// <inheritdoc />
@@ -116,7 +117,7 @@ public sealed partial class QueueTrigger(QueueServiceClient queues, JobIntake in
         try
         {
             var body = JobIntake.ParseQueueMessage(message.Body.ToString());
-            var id = await intake.ValidateAndStartAsync(body, JobIntake.QueueJobId(message.MessageId), cancellationToken);
+            var (id, _) = await intake.ValidateAndStartAsync(client, body, JobIntake.QueueJobId(message.MessageId), cancellationToken);
             await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
             LogStarted(logger, message.MessageId, id);
         }
@@ -158,7 +159,7 @@ public sealed partial class QueueTrigger(QueueServiceClient queues, JobIntake in
 /// blob skips it until the next scan.
 /// </summary>
 public sealed partial class UploadScanner(
-    BlobServiceClient blobs, JobIntake intake, PoisonRecords poison, UploadOptions uploads, ImageJobsOptions options, ILogger<UploadScanner> logger)
+    BlobServiceClient blobs, DurableTaskClient client, JobIntake intake, PoisonRecords poison, UploadOptions uploads, ImageJobsOptions options, ILogger<UploadScanner> logger)
     : BackgroundService
 {
     /// <summary>How often the container is scanned.</summary>
@@ -207,7 +208,7 @@ public sealed partial class UploadScanner(
             }
 
             var body = JobIntake.UploadJob(item.Name, item.Properties.ETag?.ToString() ?? string.Empty, item.Metadata, uploads);
-            var id = await intake.ValidateAndStartAsync(body, jobId, cancellationToken);
+            var (id, _) = await intake.ValidateAndStartAsync(client, body, jobId, cancellationToken);
             await WriteReceiptAsync(receipt, item.Name, id, null, cancellationToken);
             LogStarted(logger, item.Name, id);
         }

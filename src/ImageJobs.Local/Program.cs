@@ -6,7 +6,7 @@ using ImageJobs.Local;
 var rootOption = new Option<string?>("--root") { Description = "The folder with host.json and local.settings.json (default: the current folder or the first one above it with host.json)." };
 
 var urls = new Option<string>("--urls") { Description = "Where to listen.", DefaultValueFactory = _ => "http://127.0.0.1:7071" };
-var serve = new Command("serve", "Run the app like `func start`: the jobs HTTP API, the image-jobs queue and the uploads container, on the embedded durable engine.")
+var serve = new Command("serve", "Run the app like `func start`: the jobs HTTP API, the image-jobs queue and the uploads container, on the Durable Task Framework's Azure Storage provider.")
 {
     urls,
     rootOption,
@@ -41,7 +41,10 @@ generate.SetAction((parse, ct) => GenerateCommand.RunAsync(
     Console.Out,
     ct));
 
-var root = new RootCommand("ImageJobs local host: DashScope image jobs on an embedded durable engine.") { serve, generate };
-return await root.Parse(args).InvokeAsync();
+var root = new RootCommand("ImageJobs local host: DashScope image jobs on the Durable Task Framework (Azure Storage provider).") { serve, generate };
+
+// Ctrl+C and SIGTERM cancel the command's token and the command shuts down in order (worker, task hub, Azurite); no
+// forced exit after System.CommandLine's default 2 s, which would cut that short.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
 
 string Root(ParseResult parse) => parse.GetValue(rootOption) ?? LocalEnvironment.FindRoot(Directory.GetCurrentDirectory());

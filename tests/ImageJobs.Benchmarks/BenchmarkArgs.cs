@@ -25,6 +25,11 @@ internal sealed class BenchmarkArgs
 
     public string Get(string name, string fallback) => _values.GetValueOrDefault(name, fallback);
 
+    public string? GetOrNull(string name) => _values.GetValueOrDefault(name);
+
     public int GetInt(string name, int fallback) =>
         _values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+    public double GetDouble(string name, double fallback) =>
+        _values.TryGetValue(name, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
 }

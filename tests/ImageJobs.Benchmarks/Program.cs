@@ -1,12 +1,13 @@
 using ImageJobs.Benchmarks;
 
-// One subcommand per benchmark class; add new ones (polls, overhead, throughput…) to the switch.
+// One subcommand per benchmark class; each prints a table and one JSON line.
 return args.Length == 0 ? Usage() : args[0] switch
 {
-    "engine" => await EngineBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
-    "polls" => PollsBenchmark.Run(BenchmarkArgs.Parse(args[1..])),
     "overhead" => await PipelineBenchmarks.OverheadAsync(BenchmarkArgs.Parse(args[1..])),
+    "polls" => await PollsBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
+    "polls-sim" => PollsSimulation.Run(BenchmarkArgs.Parse(args[1..])),
     "throughput" => await PipelineBenchmarks.ThroughputAsync(BenchmarkArgs.Parse(args[1..])),
+    "scale" => await ScaleBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -15,21 +16,34 @@ static int Usage()
     Console.Error.WriteLine("""
         usage: dotnet run -c Release --project tests/ImageJobs.Benchmarks -- <benchmark> [options]
 
-          engine   embedded durable engine: waiting timers (RSS, start time, timer lag) and activity throughput/latency
-                   --store memory|blob   (default memory; blob starts a private Azurite)
-                   --scale N             waiting orchestrations (default 10000; the throughput phase runs N/10)
-                   --timer-seconds S     timer length in the waiting phase (default 60)
-                   --orchestrators N     maxConcurrentOrchestratorFunctions (default 8; blob 32)
-                   --activities N        maxConcurrentActivityFunctions (default 32; blob 64)
-                   --scan-seconds S      the engine's hub scan interval (maxQueuePollingInterval, default 10)
-          polls    poll schedule vs the SDKs' wait() on task durations from each model's documented range
-                   --jobs N              durations per model (default 1000)   --seed N (default 1)
-          overhead SUCCEEDED seen -> 4 images of 1024x1024 in blob + webhook, queue and completion (median, p95)
-                   --jobs N              (default 30)
+        Every benchmark except polls-sim runs on the real runtime: a private Azurite, the emulator, and the local app
+        (the Durable Task Framework's Azure Storage provider behind the in-process gRPC sidecar, the Microsoft.DurableTask
+        worker and client) with host.json's durableTask settings, and prints the settings it ran with.
+
+          overhead    SUCCEEDED seen (DetectedAt) -> 4 images of 1024x1024 in blob + webhook, queue and completion
+                      (median, p95), at time scale 0.01; beside it the floor: the same shape of no-op activities
+                      (4 in parallel, 1, 2 in parallel) from the first episode to completion, and the ratio
+                      --jobs N              (default 30, after 2 warm-up jobs)
+          polls       jobs end to end per model family (wanx-v1, wanx2.1-imageedit, wan2.5-i2i-preview,
+                      qwen-image-plus), as many at once per model as the provider runs: polls per job (the emulator's
+                      queries_by_task), detection lag (task end_time -> DetectedAt) vs max(1.5 s, 10 % of task time),
+                      beside the SDKs' wait() and the app's schedule on ideal timers for the same task durations
+                      --jobs N              per model (default 20)
+                      --time-scale X        (default 0.05)
+                      --rate-windows real|scaled  (default real: lag in wall seconds, the app's MinLag stays 1.5 s;
+                                            scaled: everything in service seconds = wall / time scale)
+          polls-sim   the poll schedule vs the SDKs' wait() on task durations drawn from each model's documented
+                      range, pure simulation (no runtime)
+                      --jobs N              durations per model (default 1000)   --seed N (default 1)
           throughput  200 jobs (50 per model family) against the emulator, real per-model limits
-                   --jobs N (default 200)  --time-scale X (default 0.01)
-                   --rate-windows scaled|real  (default scaled: RPS/QPS per service second, i.e. the real service
-                                         sped up in every respect; real: limits per real second)
-        """);
+                      --jobs N (default 200)  --time-scale X (default 0.01)  --start-parallelism N (default 16)
+                      --rate-windows scaled|real  (default scaled: RPS/QPS per service second, i.e. the real service
+                                            sped up in every respect; real: limits per real second)
+          scale       N orchestrations waiting on one durable timer each: start rate, peak RSS, timer lag
+                      --scale N             (default 10000)
+                      --timer-seconds S     (default 60)
+                      --start-parallelism N starts in flight (default 48)
+
+        """ + RuntimeKnobs.Usage);
     return 2;
 }

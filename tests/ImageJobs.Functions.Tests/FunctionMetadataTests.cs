@@ -122,7 +122,7 @@ public sealed partial class FunctionMetadataTests
         string xml = Path.ChangeExtension(typeof(JobsApi).Assembly.Location, ".xml");
         Assert.True(File.Exists(xml), $"{xml} is missing: ImageJobs.Workflow generates XML docs.");
         var members = XDocument.Load(xml).Descendants("member").ToDictionary(m => (string)m.Attribute("name")!, m => m);
-        var handlers = typeof(JobsApi).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+        var handlers = typeof(JobsApi).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)
             .Where(m => m.ReturnType == typeof(Task<IResult>))
             .ToList();
 

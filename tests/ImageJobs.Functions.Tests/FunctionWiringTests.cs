@@ -29,7 +29,7 @@ public sealed partial class FunctionWiringTests
     public void Orchestration_CatalogEntry_HasOneOrchestratorFunctionOfThatName(string name)
     {
         var entry = WorkflowCatalog.Orchestrations.Single(o => o.Name == name);
-        var (input, output) = PortTypes(entry.Type, typeof(IOrchestration<,>));
+        var (input, output) = TaskTypes(entry.Type, typeof(TaskOrchestrator<,>));
 
         var function = Assert.Single(FunctionIndex.All, f => f.Name == name);
 
@@ -45,7 +45,7 @@ public sealed partial class FunctionWiringTests
     public void Activity_CatalogEntry_HasOneActivityFunctionOfThatNameAndInputType(string name)
     {
         var entry = WorkflowCatalog.Activities.Single(a => a.Name == name);
-        var (input, output) = PortTypes(entry.Type, typeof(IActivity<,>));
+        var (input, output) = TaskTypes(entry.Type, typeof(TaskActivity<,>));
 
         var function = Assert.Single(FunctionIndex.All, f => f.Name == name);
 
@@ -99,20 +99,13 @@ public sealed partial class FunctionWiringTests
         Assert.Equal(typeof(BlobClient), function.Binding(typeof(BlobTriggerAttribute))!.Value.Parameter.ParameterType);
     }
 
-    [Fact]
-    public void OrchestrationStatus_PortAndDurable_HaveTheSameMembersAndValues()
+    private static (Type Input, Type Output) TaskTypes(Type type, Type baseDefinition)
     {
-        // DurableMapping converts the status by value.
-        static IEnumerable<string> Members(Type type) =>
-            type.GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => $"{f.Name}={Convert.ToInt32(f.GetRawConstantValue(), System.Globalization.CultureInfo.InvariantCulture)}");
-
-        Assert.Equal(Members(typeof(OrchestrationRuntimeStatus)), Members(typeof(OrchestrationStatus)));
-    }
-
-    private static (Type Input, Type Output) PortTypes(Type type, Type port)
-    {
-        var implemented = Assert.Single(type.GetInterfaces(), i => i.IsGenericType && i.GetGenericTypeDefinition() == port);
-        return (implemented.GenericTypeArguments[0], implemented.GenericTypeArguments[1]);
+        Assert.True(type.IsSealed, $"{type} is not sealed.");
+        var baseType = type.BaseType;
+        Assert.True(baseType is { IsGenericType: true } && baseType.GetGenericTypeDefinition() == baseDefinition, $"{type} does not derive from {baseDefinition.Name}.");
+        Assert.Equal(type.Name, WorkflowCatalog.Orchestrations.Concat(WorkflowCatalog.Activities).Single(f => f.Type == type).Name);
+        return (baseType!.GenericTypeArguments[0], baseType.GenericTypeArguments[1]);
     }
 
     [GeneratedRegex(@"\{(\w+)\}")]

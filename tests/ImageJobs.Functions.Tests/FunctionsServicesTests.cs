@@ -16,6 +16,7 @@ using ImageJobs.Workflow.Outbound;
 using ImageJobs.Workflow.Pipeline;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -38,9 +39,9 @@ public sealed class FunctionsServicesTests
         Assert.NotNull(services.GetRequiredService<IOptions<OutboundOptions>>().Value);
         Assert.NotNull(services.GetRequiredService<IOptions<UploadOptions>>().Value);
         Assert.All(WorkflowCatalog.Activities, a => Assert.IsType(a.Type, services.GetRequiredService(a.Type)));
-        Assert.Null(services.GetService<IOrchestrationClient>()); // in Functions the client exists only as a binding
-        Assert.Null(services.GetService<JobsApi>());
-        Assert.Null(services.GetService<JobIntake>());
+        Assert.Null(services.GetService<DurableTaskClient>()); // in Functions the client exists only as a binding
+        Assert.NotNull(services.GetService<JobsApi>()); // which each call passes to the API and the intake
+        Assert.NotNull(services.GetService<JobIntake>());
         Assert.NotNull(ActivatorUtilities.CreateInstance<JobsHttpFunctions>(services));
         Assert.NotNull(ActivatorUtilities.CreateInstance<IntakeFunctions>(services));
     }
@@ -58,16 +59,16 @@ public sealed class FunctionsServicesTests
     }
 
     [Fact]
-    public void UseDurableJson_WorkerSerializer_WritesWhatTheEmbeddedEngineWrites()
+    public void WorkerSerializer_WritesWhatTheLocalHostWrites()
     {
         using var host = AppHost.Build();
         var serializer = Assert.IsType<JsonObjectSerializer>(host.Services.GetRequiredService<IOptions<WorkerOptions>>().Value.Serializer);
-        var value = new OrchestrationFailureDetails("System.TimeoutException", "slow");
+        var value = new JobError("Timeout", "slow");
 
-        var json = serializer.Serialize(value, typeof(OrchestrationFailureDetails), default).ToString();
+        var json = serializer.Serialize(value, typeof(JobError), default).ToString();
 
         Assert.Equal(DurableJson.Serialize(value), json);
-        Assert.Contains("\"errorType\":", json, StringComparison.Ordinal);
+        Assert.Contains("\"code\":", json, StringComparison.Ordinal);
     }
 
     [Fact]

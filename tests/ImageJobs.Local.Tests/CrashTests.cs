@@ -44,7 +44,6 @@ public sealed class CrashTests(AzuriteFixture azurite, Xunit.Abstractions.ITestO
             ["ImageJobs__ExpectedDurationScale"] = "0.25",
             ["IMAGEJOBS_FUNCTION_KEY"] = FunctionKey,
             ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = "Crash" + Guid.NewGuid().ToString("N")[..12],
-            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__workItemQueueVisibilityTimeout"] = "00:00:08",
             ["AzureFunctionsJobHost__extensions__queues__maxPollingInterval"] = "00:00:01",
         };
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
@@ -77,7 +76,7 @@ public sealed class CrashTests(AzuriteFixture azurite, Xunit.Abstractions.ITestO
         output.WriteLine($"Killed with {beforeKill["accepted"]} submissions accepted and {completedBeforeKill} jobs complete.");
         Assert.True(completedBeforeKill < Jobs, "Every job finished before the crash; the test proves nothing.");
 
-        // Second life: the engine recovers every unfinished job; kill it again once some jobs are storing their images.
+        // Second life: the task hub hands every unfinished job to the new process; kill it again once some jobs are storing their images.
         servePort = FreePort.Next();
         var second = StartServe(servePort, environment);
         await second.WaitUntilReadyAsync(http, $"http://127.0.0.1:{servePort}/api/jobs?top=1");

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Azure.Storage.Blobs.Models;
 using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Workflow.Durable;
+using Microsoft.DurableTask.Client;
 using ImageJobs.Workflow.Events;
 using ImageJobs.Workflow.Pipeline;
 using ImageJobs.Workflow.Results;
@@ -51,7 +52,7 @@ public sealed class EndToEndTests(EndToEndTests.Fixture fixture) : IClassFixture
     {
         var app = fixture.App;
         var jobId = $"{trigger}-{model.Replace('.', '-')}-{Guid.NewGuid():N}";
-        var waiter = await app.Client.ScheduleNewOrchestrationInstanceAsync(TestApp.WaiterOrchestration, null, new ScheduleOrchestrationOptions($"waiter-{jobId}"));
+        var waiter = await app.Client.ScheduleNewOrchestrationInstanceAsync(TestApp.WaiterOrchestration, null, new Microsoft.DurableTask.StartOrchestrationOptions($"waiter-{jobId}"));
         var job = await JobAsync(jobId, model);
         job["notify"] = new JsonObject { ["webhookUrl"] = fixture.Webhooks.Url.AbsoluteUri, ["instanceId"] = waiter };
 
@@ -87,7 +88,7 @@ public sealed class EndToEndTests(EndToEndTests.Fixture fixture) : IClassFixture
 
         // External event: the waiting orchestration received the same CloudEvent.
         var waited = await app.WaitForInstanceAsync(waiter);
-        Assert.Equal(OrchestrationStatus.Completed, waited.RuntimeStatus);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, waited.RuntimeStatus);
         AssertCompletedEvent(JsonNode.Parse(waited.SerializedOutput!)!.AsObject(), jobId);
 
         // Status API: 200 with a read link that serves the stored bytes.
@@ -114,8 +115,7 @@ public sealed class EndToEndTests(EndToEndTests.Fixture fixture) : IClassFixture
         var reference = $"blob:{ImageJobsOptions.UploadsContainer}/{blobName}";
         var instance = await Eventually.GetAsync(async () =>
         {
-            var page = await app.Client.QueryInstancesAsync(new OrchestrationInstanceQuery { InstanceIdPrefix = "upload-", PageSize = 100, FetchInputsAndOutputs = true });
-            return page.Instances.FirstOrDefault(i => i.SerializedInput?.Contains(reference, StringComparison.Ordinal) == true);
+            return (await app.QueryAsync("upload-")).FirstOrDefault(i => i.SerializedInput?.Contains(reference, StringComparison.Ordinal) == true);
         }, $"the uploads scanner to start a job for '{blobName}'");
 
         var result = await app.WaitForJobAsync(instance.InstanceId);

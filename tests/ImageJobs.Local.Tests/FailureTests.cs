@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ImageJobs.Workflow.Events;
 using ImageJobs.DashScope.Emulator;
 using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Testing;

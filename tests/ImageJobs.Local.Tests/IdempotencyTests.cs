@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Triggers;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ImageJobs.Local.Tests;
 
@@ -36,6 +38,26 @@ public sealed class IdempotencyTests(IdempotencyTests.Fixture fixture) : IClassF
 
         Assert.Equal(JobStatus.Succeeded, (await app.WaitForJobAsync(jobId)).Status);
         Assert.Equal(1, app.Emulator.Stats.Snapshot().Accepted - before);
+    }
+
+    [Fact]
+    public async Task StartAsync_ExistingJobInEveryState_TheTaskHubRefusesItAndTheIntakeSaysSo()
+    {
+        var app = fixture.App;
+        var intake = app.App.Services.GetRequiredService<JobIntake>();
+        var jobId = $"idem-dedupe-{Guid.NewGuid():N}";
+        var (job, errors) = await intake.ValidateAsync(Job(jobId), jobId, CancellationToken.None);
+        Assert.Empty(errors);
+
+        Assert.Equal((jobId, true), await JobIntake.StartAsync(app.Client, job!, CancellationToken.None));
+        Assert.Equal((jobId, false), await JobIntake.StartAsync(app.Client, job!, CancellationToken.None)); // pending or running
+        var done = await app.WaitForJobAsync(jobId);
+        Assert.Equal((jobId, false), await JobIntake.StartAsync(app.Client, job!, CancellationToken.None)); // completed
+        await Task.Delay(500);
+
+        var instance = await app.Client.GetInstanceAsync(jobId, getInputsAndOutputs: true);
+        Assert.Equal(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed, instance!.RuntimeStatus);
+        Assert.Equal(done.CompletedAt, ImageJobs.Workflow.Durable.DurableJson.Deserialize<JobResult>(instance.SerializedOutput)!.CompletedAt); // not run again
     }
 
     [Fact]
@@ -76,11 +98,8 @@ public sealed class IdempotencyTests(IdempotencyTests.Fixture fixture) : IClassF
         await blob.UploadAsync(BinaryData.FromBytes(TestImages.Png(640, 512)), prompt);
         var reference = $"blob:{ImageJobsOptions.UploadsContainer}/{name}";
 
-        async Task<List<ImageJobs.Workflow.Durable.OrchestrationInstance>> JobsForBlobAsync()
-        {
-            var page = await app.Client.QueryInstancesAsync(new ImageJobs.Workflow.Durable.OrchestrationInstanceQuery { InstanceIdPrefix = "upload-", PageSize = 1000, FetchInputsAndOutputs = true });
-            return [.. page.Instances.Where(i => i.SerializedInput?.Contains(reference, StringComparison.Ordinal) == true)];
-        }
+        async Task<List<Microsoft.DurableTask.Client.OrchestrationMetadata>> JobsForBlobAsync() =>
+            [.. (await app.QueryAsync("upload-")).Where(i => i.SerializedInput?.Contains(reference, StringComparison.Ordinal) == true)];
 
         var first = (await Eventually.GetAsync(async () => (await JobsForBlobAsync()) is { Count: > 0 } found ? found : null, "the upload's job")).Single();
         Assert.Equal(JobStatus.Succeeded, (await app.WaitForJobAsync(first.InstanceId)).Status);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using ImageJobs.Workflow.Events;
 using ImageJobs.DashScope.Emulator;
 using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Workflow.Pipeline;

@@ -1,8 +1,9 @@
-using ImageJobs.Durable;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using ImageJobs.Local.Tests.Infrastructure;
+using ImageJobs.Workflow.Orchestrations;
 using ImageJobs.Testing;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace ImageJobs.Local.Tests;
 
@@ -14,10 +15,35 @@ public sealed class LocalAppTests(AzuriteFixture azurite) : IClassFixture<Azurit
     {
         await using var app = await TestApp.StartAsync(azurite);
 
-        var engine = app.App.Services.GetRequiredService<DurableEngine>();
-        Assert.Equal(app.Hub, engine.HubName);
-        Assert.NotEqual("ImageJobsHub", engine.HubName);
+        var settings = app.Environment.TaskHub!.Settings;
+        Assert.Equal(app.Hub, settings.TaskHubName);
+        Assert.NotEqual("ImageJobsHub", settings.TaskHubName);
         Assert.Contains(app.Logs.Entries, e => e.Contains(app.Hub, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Job_RunsOnTheAzureStorageProvider_ItsInstanceIsACompletedRowInTheHubsInstancesTable()
+    {
+        await using var app = await TestApp.StartAsync(azurite);
+        var id = await app.StartJobAsync(new JsonObject { ["model"] = "wanx-v1", ["input"] = new JsonObject { ["prompt"] = "a row" }, ["parameters"] = new JsonObject { ["n"] = 1 } });
+        await app.WaitForJobAsync(id);
+
+        // The tables Durable Functions' Azure Storage provider writes, read directly: {hub}Instances and {hub}History.
+        var tables = new TableServiceClient(azurite.ConnectionString);
+        var row = (await tables.GetTableClient(app.Hub + "Instances").GetEntityAsync<TableEntity>(id, string.Empty)).Value;
+        Assert.Equal("Completed", row.GetString("RuntimeStatus"));
+        Assert.Equal(nameof(ImageJobOrchestrator), row.GetString("Name"));
+        var history = tables.GetTableClient(app.Hub + "History").QueryAsync<TableEntity>(e => e.PartitionKey == id);
+        var events = new List<string>();
+        await foreach (var e in history)
+        {
+            events.Add(e.GetString("EventType") ?? string.Empty);
+        }
+
+        Assert.Contains("ExecutionStarted", events);
+        Assert.Contains("TimerFired", events);
+        Assert.Contains("TaskCompleted", events);
+        Assert.Contains("ExecutionCompleted", events);
     }
 
     [Theory]

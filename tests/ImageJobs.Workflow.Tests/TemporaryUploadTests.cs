@@ -5,6 +5,7 @@ using ImageJobs.DashScope.Emulator;
 using ImageJobs.Testing;
 using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Outbound;
+using ImageJobs.Workflow.Activities;
 using ImageJobs.Workflow.Pipeline;
 using Microsoft.Extensions.Logging.Abstractions;
 

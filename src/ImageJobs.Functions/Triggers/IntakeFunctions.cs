@@ -1,6 +1,5 @@
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues.Models;
-using ImageJobs.Functions.Durable;
 using ImageJobs.Workflow.Hosting;
 using ImageJobs.Workflow.Pipeline;
 using ImageJobs.Workflow.Triggers;
@@ -14,11 +13,11 @@ namespace ImageJobs.Functions.Triggers;
 /// The queue and upload triggers: both hand the job to <see cref="JobIntake"/>, which validates it and starts it under its
 /// job id (the same message or upload twice starts once).
 /// </summary>
-/// <param name="services">Builds <see cref="JobIntake"/> on the bound client.</param>
+/// <param name="intake">Validates and starts jobs on the bound client.</param>
 /// <param name="uploads">Defaults for uploads whose metadata has no prompt or parameters.</param>
 /// <param name="poison">Records refused queue messages and uploads in <c>image-jobs-poison</c>, as the local host does.</param>
 /// <param name="logger">The logger.</param>
-public sealed partial class IntakeFunctions(DurableClientServices services, UploadOptions uploads, PoisonRecords poison, ILogger<IntakeFunctions> logger)
+public sealed partial class IntakeFunctions(JobIntake intake, UploadOptions uploads, PoisonRecords poison, ILogger<IntakeFunctions> logger)
 {
     /// <summary>The queue function's name.</summary>
     public const string QueueFunctionName = "StartJobFromQueue";
@@ -41,7 +40,7 @@ public sealed partial class IntakeFunctions(DurableClientServices services, Uplo
         try
         {
             var body = JobIntake.ParseQueueMessage(message.Body.ToString());
-            var id = await services.Intake(client).ValidateAndStartAsync(body, JobIntake.QueueJobId(message.MessageId), cancellationToken);
+            var (id, _) = await intake.ValidateAndStartAsync(client, body, JobIntake.QueueJobId(message.MessageId), cancellationToken);
             LogQueueStarted(logger, message.MessageId, id);
         }
         catch (JobRejectedException ex)
@@ -67,7 +66,7 @@ public sealed partial class IntakeFunctions(DurableClientServices services, Uplo
         try
         {
             var body = JobIntake.UploadJob(blob.Name, properties.ETag.ToString(), properties.Metadata, uploads);
-            var id = await services.Intake(client).ValidateAndStartAsync(body, (string)body["jobId"]!, cancellationToken);
+            var (id, _) = await intake.ValidateAndStartAsync(client, body, (string)body["jobId"]!, cancellationToken);
             LogUploadStarted(logger, blob.Name, id);
         }
         catch (JobRejectedException ex)

@@ -1,4 +1,3 @@
-using ImageJobs.Functions.Durable;
 using ImageJobs.Functions.Http;
 using ImageJobs.Workflow.Http;
 using Microsoft.AspNetCore.Http;
@@ -14,8 +13,8 @@ namespace ImageJobs.Functions.Triggers;
 /// <see cref="IActionResult"/> (<see cref="ResultActionResult"/>). The management payload points at these routes, never
 /// at Durable's webhooks (which carry the system key).
 /// </summary>
-/// <param name="services">Builds <see cref="JobsApi"/> on the bound client.</param>
-public sealed class JobsHttpFunctions(DurableClientServices services)
+/// <param name="api">The jobs API; each call passes it the bound client.</param>
+public sealed class JobsHttpFunctions(JobsApi api)
 {
     /// <summary><c>POST api/jobs</c>.</summary>
     [Function("StartJob")]
@@ -23,15 +22,15 @@ public sealed class JobsHttpFunctions(DurableClientServices services)
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "jobs")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        services.JobsApi(client).StartAsync(request, cancellationToken).AsActionResult();
+        api.StartAsync(client, request, cancellationToken).AsActionResult();
 
     /// <summary><c>GET api/jobs</c>.</summary>
     [Function("ListJobs")]
-    public Task<IActionResult> ListJobs(
+    public static Task<IActionResult> ListJobs(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "jobs")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        services.JobsApi(client).ListAsync(request, cancellationToken).AsActionResult();
+        JobsApi.ListAsync(client, request, cancellationToken).AsActionResult();
 
     /// <summary><c>GET api/jobs/{id}</c>.</summary>
     [Function("GetJob")]
@@ -40,26 +39,26 @@ public sealed class JobsHttpFunctions(DurableClientServices services)
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        services.JobsApi(client).GetAsync(request, id, cancellationToken).AsActionResult();
+        api.GetAsync(client, request, id, cancellationToken).AsActionResult();
 
     /// <summary><c>POST api/jobs/{id}/cancel</c>.</summary>
     [Function("CancelJob")]
-    public Task<IActionResult> CancelJob(
+    public static Task<IActionResult> CancelJob(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "jobs/{id}/cancel")] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        services.JobsApi(client).CancelAsync(id, cancellationToken).AsActionResult();
+        JobsApi.CancelAsync(client, id, cancellationToken).AsActionResult();
 
     /// <summary><c>POST api/jobs/{id}/events/{name}</c>.</summary>
     [Function("RaiseJobEvent")]
-    public Task<IActionResult> RaiseJobEvent(
+    public static Task<IActionResult> RaiseJobEvent(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "jobs/{id}/events/{name}")] HttpRequest request,
         string id,
         string name,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        services.JobsApi(client).RaiseEventAsync(request, id, name, cancellationToken).AsActionResult();
+        JobsApi.RaiseEventAsync(client, request, id, name, cancellationToken).AsActionResult();
 
     /// <summary><c>DELETE api/jobs/{id}[?deleteResults=true]</c>.</summary>
     [Function("PurgeJob")]
@@ -68,5 +67,5 @@ public sealed class JobsHttpFunctions(DurableClientServices services)
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        services.JobsApi(client).PurgeAsync(request, id, cancellationToken).AsActionResult();
+        api.PurgeAsync(client, request, id, cancellationToken).AsActionResult();
 }

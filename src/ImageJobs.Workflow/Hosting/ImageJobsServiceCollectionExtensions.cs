@@ -1,6 +1,7 @@
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using ImageJobs.DashScope;
+using ImageJobs.Workflow.Activities;
 using ImageJobs.Workflow.Http;
 using ImageJobs.Workflow.Outbound;
 using ImageJobs.Workflow.Pipeline;
@@ -20,8 +21,8 @@ public static class ImageJobsServiceCollectionExtensions
     /// Registers the workflow: options (<c>ImageJobs</c>, <c>ImageJobs:Outbound</c>, <c>DashScope</c>, with
     /// <c>DASHSCOPE_API_KEY</c> and <c>IMAGEJOBS_WEBHOOK_SECRET</c>), storage clients from <c>AzureWebJobsStorage</c>,
     /// the DashScope client, the outbound guard and its <see cref="HttpClient"/>, every activity of
-    /// <see cref="WorkflowCatalog"/>, and <see cref="JobsApi"/>. The host adds the durable runtime and its
-    /// <c>IOrchestrationClient</c>.
+    /// <see cref="WorkflowCatalog"/>, the intake and <see cref="JobsApi"/>. The host adds the durable runtime (the worker
+    /// and the <c>DurableTaskClient</c> each call passes in).
     /// </summary>
     public static IServiceCollection AddImageJobs(this IServiceCollection services, IConfiguration configuration)
     {

@@ -6,11 +6,13 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using ImageJobs.Workflow.Durable;
 using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Orchestrations;
 using ImageJobs.Workflow.Pipeline;
 using ImageJobs.Workflow.Results;
 using ImageJobs.Workflow.Triggers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.DurableTask.Client;
 
 namespace ImageJobs.Workflow.Http;
 
@@ -25,8 +27,10 @@ namespace ImageJobs.Workflow.Http;
 /// <item><term><c>POST /api/jobs/{id}/events/{name}</c></term><description>raise an event</description></item>
 /// <item><term><c>DELETE /api/jobs/{id}[?deleteResults=true]</c></term><description>purge</description></item>
 /// </list>
+/// Each handler takes the <see cref="DurableTaskClient"/> of the call: the local host's from DI, the Functions app's
+/// from its <c>[DurableClient]</c> binding.
 /// </summary>
-public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobServiceClient blobs, JobStateStore state, TimeProvider time)
+public sealed class JobsApi(JobIntake intake, BlobServiceClient blobs, JobStateStore state, TimeProvider time)
 {
     /// <summary>The route prefix.</summary>
     public const string Route = "api/jobs";
@@ -37,7 +41,7 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
     private const int MaxBodyBytes = 32 * 1024 * 1024;
 
     /// <summary><c>POST /api/jobs</c>: validates the job and starts it (idempotent by <c>jobId</c>).</summary>
-    public async Task<IResult> StartAsync(HttpRequest request, CancellationToken cancellationToken)
+    public async Task<IResult> StartAsync(DurableTaskClient client, HttpRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.ContentLength > MaxBodyBytes)
@@ -62,13 +66,13 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
             return Validation(errors);
         }
 
-        var id = await intake.StartAsync(job, cancellationToken);
+        var (id, _) = await JobIntake.StartAsync(client, job, cancellationToken);
         return TypedResults.Json(ManagementPayload(request, id), DurableJson.Options, statusCode: StatusCodes.Status202Accepted)
             .WithHeaders(("Location", StatusUri(request, id)), ("Retry-After", "5"));
     }
 
     /// <summary><c>GET /api/jobs/{id}</c>: Durable's status shape; stored images carry a short-lived read link.</summary>
-    public async Task<IResult> GetAsync(HttpRequest request, string id, CancellationToken cancellationToken)
+    public async Task<IResult> GetAsync(DurableTaskClient client, HttpRequest request, string id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
@@ -88,23 +92,23 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
     }
 
     /// <summary><c>GET /api/jobs?status=&amp;from=&amp;to=&amp;top=&amp;continuationToken=</c>.</summary>
-    public async Task<IResult> ListAsync(HttpRequest request, CancellationToken cancellationToken)
+    public static async Task<IResult> ListAsync(DurableTaskClient client, HttpRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var errors = new List<FieldError>();
-        var query = new OrchestrationInstanceQuery { PageSize = 50, ContinuationToken = request.Query["continuationToken"].FirstOrDefault() };
+        var query = new OrchestrationQuery { PageSize = 50, ContinuationToken = request.Query["continuationToken"].FirstOrDefault() };
         if (request.Query["status"].FirstOrDefault() is { Length: > 0 } statusText)
         {
-            var statuses = new List<OrchestrationStatus>();
+            var statuses = new List<OrchestrationRuntimeStatus>();
             foreach (var s in statusText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                if (Enum.TryParse<OrchestrationStatus>(s, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+                if (Enum.TryParse<OrchestrationRuntimeStatus>(s, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !char.IsAsciiDigit(s[0]))
                 {
                     statuses.Add(parsed);
                 }
                 else
                 {
-                    errors.Add(new("status", $"status '{s}' is not one of {string.Join(", ", Enum.GetNames<OrchestrationStatus>())}."));
+                    errors.Add(new("status", $"status '{s}' is not one of {string.Join(", ", Enum.GetNames<OrchestrationRuntimeStatus>())}."));
                 }
             }
 
@@ -129,10 +133,11 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
             return Validation(errors);
         }
 
-        var page = await client.QueryInstancesAsync(query, cancellationToken);
+        // One page of the task hub's own query; its continuation token goes back to the caller as it is.
+        var page = await FirstPageAsync(client, query, cancellationToken);
         return TypedResults.Json(new
         {
-            jobs = page.Instances.Select(i => new
+            jobs = page.Values.Select(i => new
             {
                 name = i.Name,
                 instanceId = i.InstanceId,
@@ -145,9 +150,9 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
     }
 
     /// <summary><c>POST /api/jobs/{id}/cancel</c>: asks the job to stop; it cancels the provider task while it is PENDING.</summary>
-    public async Task<IResult> CancelAsync(string id, CancellationToken cancellationToken)
+    public static async Task<IResult> CancelAsync(DurableTaskClient client, string id, CancellationToken cancellationToken)
     {
-        var instance = await client.GetInstanceAsync(id, cancellationToken: cancellationToken);
+        var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellation: cancellationToken);
         if (instance is null)
         {
             return Problem(404, "Job not found", $"There is no job '{id}'.");
@@ -158,12 +163,12 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
             return Problem(409, "Job already finished", $"Job '{id}' is {instance.RuntimeStatus}.");
         }
 
-        await client.RaiseEventAsync(id, ImageJobOrchestration.CancelEventName, null, cancellationToken);
+        await client.RaiseEventAsync(id, ImageJobOrchestrator.CancelEventName, null, cancellationToken);
         return TypedResults.Accepted((string?)null);
     }
 
     /// <summary><c>POST /api/jobs/{id}/events/{name}</c>: raises an external event with the JSON body as payload.</summary>
-    public async Task<IResult> RaiseEventAsync(HttpRequest request, string id, string name, CancellationToken cancellationToken)
+    public static async Task<IResult> RaiseEventAsync(DurableTaskClient client, HttpRequest request, string id, string name, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         JsonNode? payload = null;
@@ -181,7 +186,7 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
             }
         }
 
-        if (await client.GetInstanceAsync(id, cancellationToken: cancellationToken) is not { } instance)
+        if (await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellation: cancellationToken) is not { } instance)
         {
             return Problem(404, "Job not found", $"There is no job '{id}'.");
         }
@@ -196,7 +201,7 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
     }
 
     /// <summary><c>DELETE /api/jobs/{id}[?deleteResults=true]</c>: purges a finished job's history (and its images).</summary>
-    public async Task<IResult> PurgeAsync(HttpRequest request, string id, CancellationToken cancellationToken)
+    public async Task<IResult> PurgeAsync(DurableTaskClient client, HttpRequest request, string id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
@@ -212,7 +217,7 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
 
         var deleteResults = string.Equals(request.Query["deleteResults"].FirstOrDefault(), "true", StringComparison.OrdinalIgnoreCase);
         var deletedBlobs = 0;
-        if (deleteResults && instance.ReadInputAs<ImageJob>() is { } job && instance.ReadOutputAs<JobResult>() is { } result)
+        if (deleteResults && DurableJson.Deserialize<ImageJob>(instance.SerializedInput) is { } job && DurableJson.Deserialize<JobResult>(instance.SerializedOutput) is { } result)
         {
             foreach (var (container, name) in WrittenBlobs(job, result))
             {
@@ -224,8 +229,8 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
         }
 
         await state.DeleteJobAsync(id, cancellationToken);
-        var purged = await client.PurgeInstanceAsync(id, cancellationToken);
-        return TypedResults.Ok(new { instancesDeleted = purged, blobsDeleted = deletedBlobs });
+        var purged = await client.PurgeInstanceAsync(id, cancellation: cancellationToken);
+        return TypedResults.Ok(new { instancesDeleted = purged.PurgedInstanceCount, blobsDeleted = deletedBlobs });
     }
 
     // Exactly the blobs the job recorded writing: its stored images and its manifest. Never a listing by prefix, which
@@ -282,10 +287,20 @@ public sealed class JobsApi(IOrchestrationClient client, JobIntake intake, BlobS
     private static string StatusUri(HttpRequest request, string id) =>
         $"{request.Scheme}://{request.Host}{request.PathBase}/{Route}/{Uri.EscapeDataString(id)}";
 
-    private async Task<object> StatusBodyAsync(OrchestrationInstance instance, CancellationToken cancellationToken)
+    private static async Task<Microsoft.DurableTask.Page<OrchestrationMetadata>> FirstPageAsync(DurableTaskClient client, OrchestrationQuery query, CancellationToken cancellationToken)
+    {
+        await foreach (var page in client.GetAllInstancesAsync(query).AsPages(query.ContinuationToken, query.PageSize).WithCancellation(cancellationToken))
+        {
+            return page;
+        }
+
+        return new Microsoft.DurableTask.Page<OrchestrationMetadata>([]);
+    }
+
+    private async Task<object> StatusBodyAsync(OrchestrationMetadata instance, CancellationToken cancellationToken)
     {
         JsonNode? output = instance.SerializedOutput is { } o ? JsonNode.Parse(o) : null;
-        if (instance.ReadOutputAs<JobResult>() is { } result && output is JsonObject outputObject)
+        if (DurableJson.Deserialize<JobResult>(instance.SerializedOutput) is { } result && output is JsonObject outputObject)
         {
             var images = new JsonArray();
             foreach (var image in result.Images)

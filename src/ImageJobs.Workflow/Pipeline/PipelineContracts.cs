@@ -5,7 +5,7 @@ using ImageJobs.Workflow.Results;
 
 namespace ImageJobs.Workflow.Pipeline;
 
-/// <summary>What <see cref="SubmitTaskActivity"/> ended with.</summary>
+/// <summary>What <see cref="Activities.SubmitTaskActivity"/> ended with.</summary>
 /// <param name="TaskId">The provider's task id when submitted (or found already submitted).</param>
 /// <param name="Reused">True when the task id was already recorded for this job, so nothing was paid again.</param>
 /// <param name="Error">The provider's error when the submit failed.</param>
@@ -14,14 +14,14 @@ namespace ImageJobs.Workflow.Pipeline;
 /// <param name="Window">The expected running time to plan polls with.</param>
 public sealed record SubmitOutcome(string? TaskId, bool Reused, JobError? Error, bool Retryable, TimeSpan? RetryAfter, DurationWindow Window)
 {
-    /// <summary>A submit slot reserved for the job (when <see cref="Error"/> is <see cref="SubmitTaskActivity.PacedCode"/>): pass it back when it is due.</summary>
+    /// <summary>A submit slot reserved for the job (when <see cref="Error"/> is <see cref="Activities.SubmitTaskActivity.PacedCode"/>): pass it back when it is due.</summary>
     public DateTimeOffset? ReservedSlot { get; init; }
 
     /// <summary>The provider's rate window in seconds (<see cref="ImageJobsOptions.RateWindowScale"/>), for the poll schedule. Default 1.</summary>
     public double RateWindowScale { get; init; } = 1.0;
 }
 
-/// <summary>The input of <see cref="SubmitTaskActivity"/>.</summary>
+/// <summary>The input of <see cref="Activities.SubmitTaskActivity"/>.</summary>
 /// <param name="Job">The job.</param>
 /// <param name="ReservedSlot">The submit slot reserved by an earlier, paced attempt.</param>
 public sealed record SubmitRequest(ImageJob Job, DateTimeOffset? ReservedSlot = null);

@@ -2,11 +2,14 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DurableTask.Core.Exceptions;
 using ImageJobs.DashScope;
-using ImageJobs.Workflow.Durable;
+using ImageJobs.Workflow.Orchestrations;
 using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Outbound;
 using ImageJobs.Workflow.Pipeline;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 
 namespace ImageJobs.Workflow.Triggers;
 
@@ -59,9 +62,10 @@ public sealed class UploadOptions
 
 /// <summary>
 /// The one way into the pipeline for every trigger: the job is validated (the parser's rules, then the outbound guard
-/// on its URLs) and started under its job id, so the same job twice starts once and pays once.
+/// on its URLs) and started under its job id, so the same job twice starts once and pays once. The client is a
+/// parameter because in Azure Functions it exists only as the <c>[DurableClient]</c> binding of each invocation.
 /// </summary>
-public sealed class JobIntake(IOrchestrationClient client, OutboundUrlGuard guard, ImageJobsOptions options)
+public sealed class JobIntake(OutboundUrlGuard guard, ImageJobsOptions options)
 {
     /// <summary>Parses and validates a job, then checks its URLs with the outbound guard (webhook and http(s) image inputs).</summary>
     public async Task<(ImageJob? Job, IReadOnlyList<FieldError> Errors)> ValidateAsync(JsonNode? body, string defaultJobId, CancellationToken cancellationToken)
@@ -102,18 +106,33 @@ public sealed class JobIntake(IOrchestrationClient client, OutboundUrlGuard guar
         return errors.Count == 0 ? (job, errors) : (null, errors);
     }
 
-    /// <summary>Starts a validated job (a no-op returning the same id when it exists already).</summary>
-    public Task<string> StartAsync(ImageJob job, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a validated job under its job id. An instance with that id in any state (pending, running, suspended or
+    /// ended) makes the start a no-op: the task hub refuses it with <see cref="OrchestrationAlreadyExistsException"/>,
+    /// so a repeated job never pays twice.
+    /// </summary>
+    /// <returns>The job id, and whether this call started the job (<see langword="false"/>: it existed already).</returns>
+    public static async Task<(string JobId, bool Started)> StartAsync(DurableTaskClient client, ImageJob job, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(job);
-        return client.ScheduleNewOrchestrationInstanceAsync(ImageJobOrchestration.Name, job, new ScheduleOrchestrationOptions(job.JobId), cancellationToken);
+        var options = new StartOrchestrationOptions(job.JobId).WithDedupeStatuses([.. StartOrchestrationOptionsExtensions.ValidDedupeStatuses]);
+        try
+        {
+            await client.ScheduleNewOrchestrationInstanceAsync(nameof(ImageJobOrchestrator), job, options, cancellationToken);
+            return (job.JobId, true);
+        }
+        catch (OrchestrationAlreadyExistsException)
+        {
+            return (job.JobId, false);
+        }
     }
 
     /// <summary>Validates and starts, or throws <see cref="JobRejectedException"/> with every reason.</summary>
-    public async Task<string> ValidateAndStartAsync(JsonNode? body, string defaultJobId, CancellationToken cancellationToken)
+    public async Task<(string JobId, bool Started)> ValidateAndStartAsync(DurableTaskClient client, JsonNode? body, string defaultJobId, CancellationToken cancellationToken)
     {
         var (job, errors) = await ValidateAsync(body, defaultJobId, cancellationToken);
-        return job is null ? throw new JobRejectedException(errors) : await StartAsync(job, cancellationToken);
+        return job is null ? throw new JobRejectedException(errors) : await StartAsync(client, job, cancellationToken);
     }
 
     /// <summary>

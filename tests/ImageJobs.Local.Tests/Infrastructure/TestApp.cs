@@ -5,11 +5,12 @@ using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using ImageJobs.DashScope.Emulator;
-using ImageJobs.Durable;
 using ImageJobs.Testing;
 using ImageJobs.Workflow.Durable;
 using ImageJobs.Workflow.Pipeline;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -37,7 +38,7 @@ public sealed class TestApp : IAsyncDisposable
         BaseAddress = new Uri(app.Urls.First().TrimEnd('/') + "/");
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         Http.DefaultRequestHeaders.Add("x-functions-key", FunctionKey);
-        Client = app.Services.GetRequiredService<IOrchestrationClient>();
+        Client = app.Services.GetRequiredService<DurableTaskClient>();
         Blobs = app.Services.GetRequiredService<BlobServiceClient>();
         Queues = app.Services.GetRequiredService<QueueServiceClient>();
     }
@@ -56,7 +57,7 @@ public sealed class TestApp : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public IOrchestrationClient Client { get; }
+    public DurableTaskClient Client { get; }
 
     public BlobServiceClient Blobs { get; }
 
@@ -67,7 +68,8 @@ public sealed class TestApp : IAsyncDisposable
         AzuriteFixture azurite,
         DashScopeEmulatorOptions? emulator = null,
         IReadOnlyDictionary<string, string?>? settings = null,
-        bool triggers = false)
+        bool triggers = false,
+        Action<DurableTaskRegistry>? configureTasks = null)
     {
         ArgumentNullException.ThrowIfNull(azurite);
         emulator ??= new DashScopeEmulatorOptions();
@@ -109,8 +111,12 @@ public sealed class TestApp : IAsyncDisposable
                 Triggers = triggers,
                 Overrides = overrides,
                 ConfigureLogging = logging => logging.ClearProviders().AddProvider(logs).AddFilter<CapturingLoggerProvider>(null, LogLevel.Trace),
-                ConfigureEngine = engine => engine.AddOrchestration<JsonElement?, JsonElement?>(WaiterOrchestration,
-                    (context, _) => context.WaitForExternalEvent<JsonElement?>("ImageJobCompleted")),
+                ConfigureTasks = tasks =>
+                {
+                    tasks.AddOrchestratorFunc<JsonElement?, JsonElement?>(WaiterOrchestration,
+                        (context, _) => context.WaitForExternalEvent<JsonElement?>("ImageJobCompleted"));
+                    configureTasks?.Invoke(tasks);
+                },
             });
             try
             {
@@ -146,10 +152,10 @@ public sealed class TestApp : IAsyncDisposable
     }
 
     /// <summary>Waits until the instance is terminal (generous timeout; fails with its last state).</summary>
-    public async Task<OrchestrationInstance> WaitForInstanceAsync(string id, TimeSpan? timeout = null)
+    public async Task<OrchestrationMetadata> WaitForInstanceAsync(string id, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
-        OrchestrationInstance? last = null;
+        OrchestrationMetadata? last = null;
         while (DateTime.UtcNow < deadline)
         {
             last = await Client.GetInstanceAsync(id, getInputsAndOutputs: true);
@@ -169,9 +175,21 @@ public sealed class TestApp : IAsyncDisposable
     public async Task<JobResult> WaitForJobAsync(string id, TimeSpan? timeout = null)
     {
         var instance = await WaitForInstanceAsync(id, timeout);
-        Assert.True(instance.RuntimeStatus == OrchestrationStatus.Completed,
+        Assert.True(instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed,
             $"Job '{id}' ended {instance.RuntimeStatus}: {JsonSerializer.Serialize(instance.FailureDetails)}");
-        return instance.ReadOutputAs<JobResult>()!;
+        return DurableJson.Deserialize<JobResult>(instance.SerializedOutput)!;
+    }
+
+    /// <summary>Every instance whose id starts with <paramref name="prefix"/>, with inputs and outputs (all pages).</summary>
+    public async Task<List<OrchestrationMetadata>> QueryAsync(string prefix)
+    {
+        var found = new List<OrchestrationMetadata>();
+        await foreach (var instance in Client.GetAllInstancesAsync(new OrchestrationQuery { InstanceIdPrefix = prefix, PageSize = 100, FetchInputsAndOutputs = true }))
+        {
+            found.Add(instance);
+        }
+
+        return found;
     }
 
     /// <summary>Reads the <c>GET /api/jobs/{id}</c> body.</summary>

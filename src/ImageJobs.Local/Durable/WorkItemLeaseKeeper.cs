@@ -1,0 +1,181 @@
+using System.Collections.Concurrent;
+using DurableTask.Core;
+
+namespace ImageJobs.Local.Durable;
+
+/// <summary>
+/// The Azure Storage provider as the local sidecar's dispatchers see it, with one thing added: while a work item runs,
+/// its queue messages stay invisible, renewed every <see cref="RenewEvery"/>, as the Durable Task Framework's own
+/// dispatchers renew them (the sidecar's do not renew activities). That lets the local host use short visibility
+/// timeouts, so the work of a process that was killed reappears within seconds, while work that runs longer than the
+/// timeout in a live process is never handed out a second time.
+/// </summary>
+/// <param name="inner">The Azure Storage provider.</param>
+/// <param name="renewEvery">How often a running work item's lock is renewed (well under the visibility timeout).</param>
+internal sealed class WorkItemLeaseKeeper(IOrchestrationService inner, TimeSpan renewEvery) : IOrchestrationService
+{
+    private readonly ConcurrentDictionary<object, Renewal> _renewals = new(ReferenceEqualityComparer.Instance);
+    private Task? _started;
+
+    /// <summary>How often a running work item's lock is renewed.</summary>
+    public TimeSpan RenewEvery { get; } = renewEvery;
+
+    public int TaskOrchestrationDispatcherCount => inner.TaskOrchestrationDispatcherCount;
+
+    public int MaxConcurrentTaskOrchestrationWorkItems => inner.MaxConcurrentTaskOrchestrationWorkItems;
+
+    public BehaviorOnContinueAsNew EventBehaviourForContinueAsNew => inner.EventBehaviourForContinueAsNew;
+
+    public int TaskActivityDispatcherCount => inner.TaskActivityDispatcherCount;
+
+    public int MaxConcurrentTaskActivityWorkItems => inner.MaxConcurrentTaskActivityWorkItems;
+
+    public Task StartAsync() => _started = inner.StartAsync();
+
+    public Task StopAsync() => StopAsync(isForced: false);
+
+    // The sidecar starts the provider only once a worker connects, but stops it whenever it stops, from an async void
+    // callback: stopping a provider that never started would throw there and take the process down.
+    public async Task StopAsync(bool isForced)
+    {
+        if (Interlocked.Exchange(ref _started, null) is not { } started)
+        {
+            return;
+        }
+
+        await started;
+        await inner.StopAsync(isForced);
+    }
+
+    public Task CreateAsync() => inner.CreateAsync();
+
+    public Task CreateAsync(bool recreateInstanceStore) => inner.CreateAsync(recreateInstanceStore);
+
+    public Task CreateIfNotExistsAsync() => inner.CreateIfNotExistsAsync();
+
+    public Task DeleteAsync() => inner.DeleteAsync();
+
+    public Task DeleteAsync(bool deleteInstanceStore) => inner.DeleteAsync(deleteInstanceStore);
+
+    public bool IsMaxMessageCountExceeded(int currentMessageCount, OrchestrationRuntimeState runtimeState) =>
+        inner.IsMaxMessageCountExceeded(currentMessageCount, runtimeState);
+
+    public int GetDelayInSecondsAfterOnProcessException(Exception exception) => inner.GetDelayInSecondsAfterOnProcessException(exception);
+
+    public int GetDelayInSecondsAfterOnFetchException(Exception exception) => inner.GetDelayInSecondsAfterOnFetchException(exception);
+
+    public async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+    {
+        var workItem = await inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken);
+        if (workItem is not null)
+        {
+            Keep(workItem, () => inner.RenewTaskOrchestrationWorkItemLockAsync(workItem));
+        }
+
+        return workItem!;
+    }
+
+    public Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem) => inner.RenewTaskOrchestrationWorkItemLockAsync(workItem);
+
+    public async Task CompleteTaskOrchestrationWorkItemAsync(
+        TaskOrchestrationWorkItem workItem,
+        OrchestrationRuntimeState newOrchestrationRuntimeState,
+        IList<TaskMessage> outboundMessages,
+        IList<TaskMessage> orchestratorMessages,
+        IList<TaskMessage> timerMessages,
+        TaskMessage continuedAsNewMessage,
+        OrchestrationState orchestrationState)
+    {
+        await StopKeepingAsync(workItem);
+        await inner.CompleteTaskOrchestrationWorkItemAsync(
+            workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages, continuedAsNewMessage, orchestrationState);
+    }
+
+    public async Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem)
+    {
+        await StopKeepingAsync(workItem);
+        await inner.AbandonTaskOrchestrationWorkItemAsync(workItem);
+    }
+
+    public async Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem)
+    {
+        await StopKeepingAsync(workItem);
+        await inner.ReleaseTaskOrchestrationWorkItemAsync(workItem);
+    }
+
+    public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+    {
+        var workItem = await inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken);
+        if (workItem is not null)
+        {
+            Keep(workItem, () => inner.RenewTaskActivityWorkItemLockAsync(workItem));
+        }
+
+        return workItem!;
+    }
+
+    public Task<TaskActivityWorkItem> RenewTaskActivityWorkItemLockAsync(TaskActivityWorkItem workItem) => inner.RenewTaskActivityWorkItemLockAsync(workItem);
+
+    public async Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage)
+    {
+        await StopKeepingAsync(workItem);
+        await inner.CompleteTaskActivityWorkItemAsync(workItem, responseMessage);
+    }
+
+    public async Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem)
+    {
+        await StopKeepingAsync(workItem);
+        await inner.AbandonTaskActivityWorkItemAsync(workItem);
+    }
+
+    /// <summary>How many work items are being kept now (tests).</summary>
+    internal int Kept => _renewals.Count;
+
+    private void Keep(object workItem, Func<Task> renew)
+    {
+        var renewal = new Renewal();
+        _renewals[workItem] = renewal;
+        renewal.Loop = RenewLoopAsync(renew, renewal.Stop.Token);
+    }
+
+    private async Task RenewLoopAsync(Func<Task> renew, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(RenewEvery);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                try
+                {
+                    await renew();
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A failed renewal is retried on the next tick; if the lock is lost meanwhile, the provider's own
+                    // duplicate handling applies, as with its built-in dispatchers.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    // Stops renewing and waits for a renewal in flight, so completing never races a renewal over the message's receipt.
+    private async Task StopKeepingAsync(object workItem)
+    {
+        if (_renewals.TryRemove(workItem, out var renewal))
+        {
+            await renewal.Stop.CancelAsync();
+            await renewal.Loop!;
+            renewal.Stop.Dispose();
+        }
+    }
+
+    private sealed class Renewal
+    {
+        public CancellationTokenSource Stop { get; } = new();
+
+        public Task? Loop { get; set; }
+    }
+}

@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Azure;
+using ImageJobs.DashScope;
+using ImageJobs.Workflow.Durable;
+using ImageJobs.Workflow.Events;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Outbound;
+using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Polling;
+using ImageJobs.Workflow.Results;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+
+namespace ImageJobs.Workflow.Activities;
+
+/// <summary>Queries a task's status; learns the model's running time when it ends.</summary>
+public sealed class GetTaskActivity(DashScopeClient client, DurationLearning durations, ActivePollers pollers, ProviderPacing pacing) : TaskActivity<TaskQuery, TaskSnapshot>
+{
+    /// <inheritdoc />
+    public override Task<TaskSnapshot> RunAsync(TaskActivityContext context, TaskQuery input) => RunAsync(input, CancellationToken.None);
+
+    // The worker gives activities no cancellation token; tests pass one.
+    internal async Task<TaskSnapshot> RunAsync(TaskQuery input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        DashScopeTask task;
+        using (await pacing.QueryAsync(cancellationToken))
+        {
+            task = await client.GetTaskAsync(input.TaskId, cancellationToken);
+        }
+
+        var (active, _, ahead) = pollers.Touch(input.JobId, input.Model, task.SubmitTime);
+        var status = task.Status.ToString();
+        if (status is "SUCCEEDED" or "FAILED" or "CANCELED" or "UNKNOWN")
+        {
+            pollers.Remove(input.JobId);
+            if (status == "SUCCEEDED" && task.ScheduledTime is { } started && task.EndTime is { } ended && ended > started)
+            {
+                await durations.RecordAsync(input.Model, ended - started, cancellationToken);
+            }
+        }
+
+        var results = task.Results.Select(r => new TaskResultItem(
+            r.IsSuccess ? r.Url : null,
+            r.IsSuccess ? null : new JobError(r.Code ?? "ImageFailed", r.Message ?? "The provider produced no image."),
+            r.OriginalPrompt,
+            r.ActualPrompt)).ToList();
+        var error = task.Code is not null || status is "FAILED" or "CANCELED" or "UNKNOWN"
+            ? new JobError(task.Code ?? status, task.Message ?? status switch
+            {
+                "UNKNOWN" => "The provider does not know the task (it expired after 24 hours, or never existed).",
+                "CANCELED" => "The task was cancelled at the provider.",
+                _ => "The provider failed the task.",
+            })
+            : null;
+        var window = await durations.GetWindowAsync(input.Model, cancellationToken);
+        var concurrency = DashScopeModels.TryGetProfile(input.Model, out var profile) ? profile.MaxConcurrentTasks : 1;
+        // FIFO per model: this task starts once all but concurrency - 1 of the tasks ahead have ended; the running ones
+        // are on average half done.
+        var queueWait = (window.Min + window.Max) / 2 * (Math.Max(0, ahead - concurrency + 0.5) / concurrency);
+        return new TaskSnapshot(status, task.ScheduledTime, task.EndTime, status == "SUCCEEDED" ? null : error, results, window, active, queueWait);
+    }
+}

@@ -1,0 +1,46 @@
+using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Azure;
+using ImageJobs.DashScope;
+using ImageJobs.Workflow.Durable;
+using ImageJobs.Workflow.Events;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Outbound;
+using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Polling;
+using ImageJobs.Workflow.Results;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+
+namespace ImageJobs.Workflow.Activities;
+
+/// <summary>
+/// Writes the completion CloudEvent to the job's queue (or <see cref="ImageJobsOptions.CompletionQueue"/>), base64-encoded
+/// as Functions queue triggers expect. A delivered marker stops repeats.
+/// </summary>
+public sealed class SendCompletionQueueMessageActivity(QueueServiceClient queues, JobStateStore state, ImageJobsOptions options) : TaskActivity<CompletionDelivery, bool>
+{
+    /// <inheritdoc />
+    public override Task<bool> RunAsync(TaskActivityContext context, CompletionDelivery input) => RunAsync(input, CancellationToken.None);
+
+    // The worker gives activities no cancellation token; tests pass one.
+    internal async Task<bool> RunAsync(CompletionDelivery input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var name = input.Job.Notify.Queue ?? options.CompletionQueue;
+        if (string.IsNullOrEmpty(name) || await state.WasDeliveredAsync(input.Job.JobId, "queue", cancellationToken))
+        {
+            return false;
+        }
+
+        var queue = queues.GetQueueClient(name);
+        await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await queue.SendMessageAsync(Convert.ToBase64String(input.Event.ToUtf8Json(DurableJson.Options)), cancellationToken);
+        await state.MarkDeliveredAsync(input.Job.JobId, "queue", cancellationToken);
+        return true;
+    }
+}

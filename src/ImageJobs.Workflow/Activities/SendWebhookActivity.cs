@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Azure;
+using ImageJobs.DashScope;
+using ImageJobs.Workflow.Durable;
+using ImageJobs.Workflow.Events;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Outbound;
+using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Polling;
+using ImageJobs.Workflow.Results;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+
+namespace ImageJobs.Workflow.Activities;
+
+/// <summary>
+/// Posts the completion CloudEvent to the job's webhook, signed with Standard Webhooks headers, through the outbound
+/// guard. The <c>webhook-id</c> is the event id, the same on every retry; a delivered marker stops repeats.
+/// </summary>
+public sealed class SendWebhookActivity(HttpClient http, JobStateStore state, ImageJobsOptions options, TimeProvider time) : TaskActivity<CompletionDelivery, bool>
+{
+    /// <summary>The name of the <see cref="HttpClient"/> this activity uses (guarded by <see cref="OutboundUrlGuard"/>).</summary>
+    public const string HttpClientName = "ImageJobs.Outbound";
+
+    /// <inheritdoc />
+    public override Task<bool> RunAsync(TaskActivityContext context, CompletionDelivery input) => RunAsync(input, CancellationToken.None);
+
+    // The worker gives activities no cancellation token; tests pass one.
+    internal async Task<bool> RunAsync(CompletionDelivery input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (await state.WasDeliveredAsync(input.Job.JobId, "webhook", cancellationToken))
+        {
+            return false;
+        }
+
+        var secret = options.WebhookSecret;
+        if (string.IsNullOrEmpty(secret))
+        {
+            throw new InvalidOperationException("IMAGEJOBS_WEBHOOK_SECRET is not set; webhooks cannot be signed.");
+        }
+
+        var body = input.Event.ToUtf8Json(DurableJson.Options);
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(input.Job.Notify.WebhookUrl!))
+        {
+            Content = new ByteArrayContent(body),
+        };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/cloudevents+json") { CharSet = "utf-8" };
+        request.Headers.Add(WebhookSignature.IdHeader, input.Event.Id);
+        request.Headers.Add(WebhookSignature.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Sign(secret, input.Event.Id, timestamp, body));
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"The webhook answered {(int)response.StatusCode}.", null, response.StatusCode);
+        }
+
+        await state.MarkDeliveredAsync(input.Job.JobId, "webhook", cancellationToken);
+        return true;
+    }
+}

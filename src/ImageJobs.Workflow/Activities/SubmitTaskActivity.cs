@@ -1,0 +1,145 @@
+using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Azure;
+using ImageJobs.DashScope;
+using ImageJobs.Workflow.Durable;
+using ImageJobs.Workflow.Events;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Outbound;
+using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Polling;
+using ImageJobs.Workflow.Results;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+
+namespace ImageJobs.Workflow.Activities;
+
+/// <summary>
+/// Submits the job's task to DashScope, paying once: the intent is recorded before the call and the task id right
+/// after it, so a retried or replayed submit that finds a task id reuses it. Inputs uploaded to DashScope's temporary
+/// storage are recorded with the intent (and kept when the provider refuses the submit), so a retry sends the same
+/// <c>oss://</c> URLs instead of uploading again. Provider errors come back as an outcome
+/// (the orchestration retries throttling and 5xx on durable timers); only storage or network failures throw.
+/// </summary>
+public sealed partial class SubmitTaskActivity(
+    DashScopeClient client, JobStateStore state, InputResolver inputs, DurationLearning durations, ProviderPacing pacing, ImageJobsOptions options,
+    TimeProvider time, ILogger<SubmitTaskActivity> logger)
+    : TaskActivity<SubmitRequest, SubmitOutcome>
+{
+    /// <summary>The <see cref="JobError.Code"/> of an outcome that only says "come back at <see cref="SubmitOutcome.ReservedSlot"/>".</summary>
+    public const string PacedCode = "Paced";
+
+    /// <inheritdoc />
+    public override Task<SubmitOutcome> RunAsync(TaskActivityContext context, SubmitRequest request) => RunAsync(request, CancellationToken.None);
+
+    // The worker gives activities no cancellation token; tests pass one.
+    internal async Task<SubmitOutcome> RunAsync(SubmitRequest request, CancellationToken cancellationToken) =>
+        await RunCoreAsync(request, cancellationToken) with { RateWindowScale = options.RateWindowScale };
+
+    private async Task<SubmitOutcome> RunCoreAsync(SubmitRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var input = request.Job;
+        var window = await durations.GetWindowAsync(input.Model, cancellationToken);
+        var (record, etag) = await state.GetSubmissionAsync(input.JobId, cancellationToken);
+        if (record?.TaskId is { } existing)
+        {
+            return new SubmitOutcome(existing, Reused: true, null, false, null, window);
+        }
+
+        if (record is { Refused: false })
+        {
+            LogUnconfirmedIntent(logger, input.JobId, record.Attempts);
+        }
+
+        // Wait for this model's submit slot: briefly here, or on a durable timer in the orchestration.
+        var slot = pacing.ReserveSubmit(input.Model, request.ReservedSlot);
+        var wait = slot - time.GetUtcNow();
+        if (wait > ProviderPacing.MaxInlineWait)
+        {
+            return new SubmitOutcome(null, false, new JobError(PacedCode, "Waiting for a submit slot under the model's rate limit."), true, wait, window) { ReservedSlot = slot };
+        }
+
+        ResolvedInput resolved;
+        try
+        {
+            resolved = await inputs.ResolveAsync(input.Model, input.Input, record?.Uploads, client, cancellationToken);
+        }
+        catch (InputResolutionException ex)
+        {
+            return Failed(new JobError("InvalidInput", ex.Message), window);
+        }
+        catch (OutboundUrlRefusedException ex)
+        {
+            return Failed(new JobError("UrlRefused", ex.Message), window);
+        }
+        catch (DashScopeException ex)
+        {
+            // An upload to the temporary storage failed: nothing was submitted. A new attempt gets a new policy (and
+            // upload directory), so retrying a transport failure cannot collide with a file that did land.
+            return new SubmitOutcome(null, false,
+                new JobError(ex.Code ?? $"HTTP{ex.Status}", "Uploading an input to DashScope's temporary storage failed: " + ex.Message),
+                ex.IsRetryable || ex.Status == 0, ex.RetryAfter, window);
+        }
+
+        var reused = resolved.Uploads.Count(u => record?.Uploads?.Contains(u) == true);
+        if (resolved.Uploads.Count > 0)
+        {
+            LogTemporaryInputs(logger, input.JobId, resolved.Uploads.Count - reused, reused);
+        }
+
+        wait = slot - time.GetUtcNow();
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, time, cancellationToken);
+        }
+
+        var providerRequest = DashScopeImageRequest.FromJson(input.Model, resolved.Input, input.Parameters);
+        var intent = new SubmissionRecord(input.JobId, null, time.GetUtcNow(), null, (record?.Attempts ?? 0) + 1, resolved.Uploads);
+        var intentTag = await state.PutSubmissionAsync(intent, record is null ? null : etag, cancellationToken);
+        DashScopeTaskSubmission submission;
+        try
+        {
+            using (await pacing.SubmitGateAsync(input.Model, cancellationToken))
+            {
+                submission = await client.SubmitAsync(providerRequest, cancellationToken);
+            }
+        }
+        catch (DashScopeValidationException ex)
+        {
+            await state.ReleaseSubmissionAsync(intent, intentTag, cancellationToken);
+            return Failed(new JobError("InvalidParameter", ex.Message), window);
+        }
+        catch (DashScopeException ex) when (ex.Code is DashScopeErrorCodes.ClientTimeout or DashScopeErrorCodes.InvalidResponse)
+        {
+            // The request may have reached DashScope and created a paid task we cannot see: never submit blindly again.
+            return Failed(new JobError("SubmitOutcomeUnknown",
+                $"The submit's outcome is unknown ({ex.Code}): a task may have been created. Check the provider's task list before submitting the job again under a new jobId."), window);
+        }
+        catch (DashScopeException ex)
+        {
+            // The provider answered with an error (or was never reached): no task was created, nothing was paid.
+            await state.ReleaseSubmissionAsync(intent, intentTag, cancellationToken);
+            return new SubmitOutcome(null, false, new JobError(ex.Code ?? $"HTTP{ex.Status}", ex.Message),
+                ex.IsRetryable || ex.Code == DashScopeErrorCodes.ConnectionFailed, ex.RetryAfter, window);
+        }
+
+        // Record the task id at once; CancellationToken.None because the task is paid for whatever happens now.
+        await state.PutSubmissionAsync(intent with { TaskId = submission.TaskId, SubmittedAt = time.GetUtcNow() }, intentTag, CancellationToken.None);
+        return new SubmitOutcome(submission.TaskId, false, null, false, null, window);
+    }
+
+    private static SubmitOutcome Failed(JobError error, DurationWindow window) => new(null, false, error, false, null, window);
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning,
+        Message = "Job {JobId} has a submit intent without a task id (attempt {Attempts}): an earlier submit died mid-call and may have been paid; submitting again.")]
+    private static partial void LogUnconfirmedIntent(ILogger logger, string jobId, int attempts);
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Information,
+        Message = "Job {JobId} sends {Uploaded} input(s) newly uploaded to DashScope's temporary storage and {Reused} uploaded by an earlier attempt.")]
+    private static partial void LogTemporaryInputs(ILogger logger, string jobId, int uploaded, int reused);
+}

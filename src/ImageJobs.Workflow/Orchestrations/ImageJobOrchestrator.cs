@@ -1,0 +1,325 @@
+using System.Text.Json;
+using ImageJobs.Workflow.Activities;
+using ImageJobs.Workflow.Events;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Polling;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+
+namespace ImageJobs.Workflow.Orchestrations;
+
+/// <summary>
+/// One image job, top to bottom: submit the task (paying once), wait on durable timers while polling its status, fan
+/// out the result downloads into blob storage, write the manifest, and raise the completion events. The output is the
+/// <see cref="JobResult"/> every completion event carries.
+/// </summary>
+public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, JobResult>
+{
+    private static readonly TaskOptions StorageRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(1), 2, TimeSpan.FromSeconds(30)));
+    private static readonly TaskOptions QueryRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(8, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(1)));
+    private static readonly TaskOptions DeliveryRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(6, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(2))
+    {
+        // A URL the outbound guard refuses (e.g. a webhook redirecting to a private address) stays refused. Matched by
+        // type name: TaskFailureDetails.IsCausedBy resolves the failure's type by name across every loaded assembly and
+        // throws for names two assemblies answer to (System.Net.Http.HttpRequestException: netstandard forwards it),
+        // which would silently stop every retry of a failing webhook.
+        HandleFailure = failure => !IsCausedBy(failure, typeof(Outbound.OutboundUrlRefusedException)),
+    });
+
+    private static readonly PollScheduleOptions Schedule = new();
+
+    /// <summary>The external event that asks a job to stop (raised by <c>POST /api/jobs/{id}/cancel</c>).</summary>
+    public const string CancelEventName = "CancelJob";
+
+    /// <summary>How many throttled or failed submits are retried before the job fails.</summary>
+    public const int MaxSubmitAttempts = 10;
+
+    /// <inheritdoc />
+    public override async Task<JobResult> RunAsync(TaskOrchestrationContext context, ImageJob input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        var job = input;
+        var log = context.CreateReplaySafeLogger<ImageJobOrchestrator>();
+        var startedAt = context.CurrentUtcDateTime;
+        var deadline = startedAt + job.Timeout;
+
+        // 1 + 2. Resolve the inputs and submit, paying once (the activity records intent and task id).
+        context.SetCustomStatus(new JobProgress("submitting"));
+        var submitted = await SubmitAsync(context, job, deadline);
+        if (submitted.TaskId is null)
+        {
+            return await FinishAsync(context, job, Result(job, startedAt, context, JobStatus.Failed) with { Error = submitted.Error });
+        }
+
+        LogSubmitted(log, job.JobId, submitted.TaskId, submitted.Reused);
+
+        // 3. Wait on durable timers while polling, on a model-aware schedule, until the task ends, the job times out,
+        //    or someone cancels it.
+        var (task, polls, ended) = await WaitForTaskAsync(context, job, submitted, deadline);
+        var result = Result(job, startedAt, context, JobStatus.Failed) with
+        {
+            TaskId = submitted.TaskId,
+            ProviderStatus = task?.Status,
+            Polls = polls,
+            DetectedAt = context.CurrentUtcDateTime,
+        };
+        if (ended != WaitEnd.TaskEnded)
+        {
+            var canceled = await context.CallActivityAsync<bool>(nameof(CancelTaskActivity), new TaskQuery(job.JobId, job.Model, submitted.TaskId), QueryRetry);
+            var what = ended == WaitEnd.TimedOut ? $"The job did not finish within {job.Timeout}" : "The job was cancelled";
+            return await FinishAsync(context, job, result with
+            {
+                Status = ended == WaitEnd.TimedOut ? JobStatus.TimedOut : JobStatus.Canceled,
+                Error = new JobError(ended == WaitEnd.TimedOut ? "Timeout" : "Canceled", canceled
+                    ? $"{what}; the task was cancelled at the provider."
+                    : $"{what}; the task was already running at the provider and could not be cancelled."),
+            });
+        }
+
+        if (task!.Status != "SUCCEEDED")
+        {
+            return await FinishAsync(context, job, result with
+            {
+                Error = task.Error ?? new JobError(task.Status, $"The provider ended the task as {task.Status}."),
+            });
+        }
+
+        // 4. Fan out the downloads: one activity per image, in parallel; per-image failures are kept.
+        context.SetCustomStatus(new JobProgress("downloading", submitted.TaskId, task.Status, polls));
+        var seed = job.Parameters["seed"] is { } s && s.GetValueKind() == System.Text.Json.JsonValueKind.Number ? s.GetValue<long>() : (long?)null;
+        var downloads = task.Results.Select((item, index) => item.Url is null
+            ? Task.FromResult(JobImage.Failed(index, item.Error ?? new JobError("NoResult", "The provider returned no image for this index.")))
+            : context.CallActivityAsync<JobImage>(nameof(DownloadImageActivity),
+                new DownloadRequest(job.JobId, job.Model, job.Output, submitted.TaskId, index, item, seed is null ? null : seed + index), StorageRetry));
+        var images = await Task.WhenAll(downloads);
+        result = result with
+        {
+            Status = images.Any(i => i.Error is null) ? JobStatus.Succeeded : JobStatus.Failed,
+            Images = images,
+            Error = images.Any(i => i.Error is null) ? null : images.Select(i => i.Error).FirstOrDefault(),
+            Manifest = job.Output.ManifestBlobName(job.JobId),
+        };
+
+        return await FinishAsync(context, job, result);
+    }
+
+    private static async Task<SubmitOutcome> SubmitAsync(TaskOrchestrationContext context, ImageJob job, DateTime deadline)
+    {
+        DateTimeOffset? reserved = null;
+        var attempt = 0;
+        SubmitOutcome outcome;
+        do
+        {
+            outcome = await context.CallActivityAsync<SubmitOutcome>(nameof(SubmitTaskActivity), new SubmitRequest(job, reserved), StorageRetry);
+            reserved = null;
+            if (outcome.ReservedSlot is { } slot && outcome.TaskId is null)
+            {
+                // Our turn under the model's submit rate is later: wait for it without holding anything.
+                if (slot.UtcDateTime > deadline)
+                {
+                    return outcome with { Error = new JobError("Timeout", "The job's timeout passed while it waited for a submit slot."), Retryable = false };
+                }
+
+                context.SetCustomStatus(new JobProgress("submitting", ProviderStatus: "QUEUED", NextPollAt: slot.UtcDateTime));
+                await WaitUntilAsync(context, slot.UtcDateTime, CancellationToken.None);
+                reserved = slot;
+                continue;
+            }
+
+            // A real answer from the provider (or a refusal before it): only these count as attempts.
+            attempt++;
+            if (outcome.TaskId is not null || !outcome.Retryable || attempt >= MaxSubmitAttempts)
+            {
+                break;
+            }
+
+            // Throttling and 5xx: back off on a durable timer, with jitter so many jobs don't retry in step.
+            var backoff = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, attempt - 1)));
+            var jitter = context.NewGuid().ToByteArray()[0] / 255.0;
+            var delay = backoff * (0.5 + jitter);
+            if (outcome.RetryAfter is { } retryAfter && retryAfter > delay)
+            {
+                delay = retryAfter;
+            }
+
+            if (context.CurrentUtcDateTime + delay > deadline)
+            {
+                return outcome;
+            }
+
+            context.SetCustomStatus(new JobProgress("submitting", ProviderStatus: outcome.Error?.Code, NextPollAt: context.CurrentUtcDateTime + delay));
+            await WaitUntilAsync(context, context.CurrentUtcDateTime + delay, CancellationToken.None);
+        }
+        while (attempt < MaxSubmitAttempts);
+
+        return outcome;
+    }
+
+    private enum WaitEnd
+    {
+        TaskEnded,
+        TimedOut,
+        Canceled,
+    }
+
+    private static async Task<(TaskSnapshot? Task, int Polls, WaitEnd Ended)> WaitForTaskAsync(
+        TaskOrchestrationContext context, ImageJob job, SubmitOutcome submitted, DateTime deadline)
+    {
+        var query = new TaskQuery(job.JobId, job.Model, submitted.TaskId!);
+        var submittedAt = context.CurrentUtcDateTime;
+        var window = submitted.Window;
+        var schedule = Schedule.ForRateWindow(submitted.RateWindowScale);
+
+        // Assume the task starts at once (it usually does); a PENDING answer says it is queued behind others.
+        var running = true;
+        var startedRunning = submittedAt;
+        var providerStatus = "PENDING";
+        var activeJobs = 1;
+        var queueWait = TimeSpan.Zero;
+        using var stopWaiting = new CancellationTokenSource();
+        var cancelRequested = context.WaitForExternalEvent<JsonElement?>(CancelEventName, stopWaiting.Token);
+        try
+        {
+            for (var polls = 0; ; )
+            {
+                var now = context.CurrentUtcDateTime;
+                var elapsed = now - startedRunning;
+                var next = now + PollSchedule.NextDelay(running, elapsed, window, activeJobs, queueWait, schedule);
+                var final = next >= deadline;
+                if (final)
+                {
+                    next = deadline;
+                }
+
+                var eta = (running ? startedRunning : now) + window.Max;
+                context.SetCustomStatus(new JobProgress("waiting", submitted.TaskId, providerStatus, polls, eta, next));
+                using (var timerCancel = new CancellationTokenSource())
+                {
+                    var timer = WaitUntilAsync(context, next, timerCancel.Token);
+                    if (await Task.WhenAny(timer, cancelRequested) == cancelRequested)
+                    {
+                        timerCancel.Cancel();
+                        return (null, polls, WaitEnd.Canceled);
+                    }
+                }
+
+                var snapshot = await context.CallActivityAsync<TaskSnapshot>(nameof(GetTaskActivity), query, QueryRetry);
+                polls++;
+                if (snapshot.IsTerminal)
+                {
+                    return (snapshot, polls, WaitEnd.TaskEnded);
+                }
+
+                if (final)
+                {
+                    return (snapshot, polls, WaitEnd.TimedOut);
+                }
+
+                window = snapshot.Window;
+                activeJobs = snapshot.ActiveJobs;
+                queueWait = snapshot.QueueWait;
+                providerStatus = snapshot.Status;
+                if (!snapshot.IsRunning)
+                {
+                    running = false;
+                }
+                else if (!running || snapshot.ScheduledTime is not null)
+                {
+                    running = true;
+                    startedRunning = snapshot.ScheduledTime?.UtcDateTime ?? context.CurrentUtcDateTime;
+                }
+            }
+        }
+        finally
+        {
+            stopWaiting.Cancel();
+        }
+    }
+
+    private static async Task<JobResult> FinishAsync(TaskOrchestrationContext context, ImageJob job, JobResult result)
+    {
+        // 5. Raise the completion events: manifest, webhook, completion queue, external event.
+        result = result with { CompletedAt = context.CurrentUtcDateTime };
+        context.SetCustomStatus(new JobProgress("notifying", result.TaskId, result.ProviderStatus, result.Polls));
+        var evt = new CloudEvent<JobResult>
+        {
+            Id = $"{job.JobId}/{(result.Status == JobStatus.Succeeded ? "completed" : "failed")}",
+            Source = "/imagejobs/jobs",
+            Type = result.Status == JobStatus.Succeeded ? CompletionEventTypes.Completed : CompletionEventTypes.Failed,
+            Subject = job.JobId,
+            Time = new DateTimeOffset(result.CompletedAt, TimeSpan.Zero),
+            Data = result,
+        };
+        var delivery = new CompletionDelivery(job, evt);
+        if (result.Manifest is not null)
+        {
+            await context.CallActivityAsync(nameof(WriteManifestActivity), delivery, StorageRetry);
+        }
+
+        var queued = context.CallActivityAsync(nameof(SendCompletionQueueMessageActivity), delivery, DeliveryRetry);
+        var webhook = job.Notify.WebhookUrl is null ? null : context.CallActivityAsync(nameof(SendWebhookActivity), delivery, DeliveryRetry);
+        await queued;
+        if (webhook is not null)
+        {
+            try
+            {
+                await webhook;
+            }
+            catch (TaskFailedException ex)
+            {
+                // The receiver's failure does not undo the job: its images are stored and the other channels fire.
+                LogWebhookFailed(context.CreateReplaySafeLogger<ImageJobOrchestrator>(), job.JobId, ex.FailureDetails.ToString());
+            }
+        }
+
+        if (job.Notify.InstanceId is { } target)
+        {
+            context.SendEvent(target, job.Notify.EventName ?? ImageJobParser.DefaultEventName, evt);
+        }
+
+        context.SetCustomStatus(new JobProgress("done", result.TaskId, result.ProviderStatus, result.Polls));
+        return result;
+    }
+
+    // Durable timers may fire early: the Azure Storage provider delays a timer message by queue visibility, which counts
+    // whole seconds, so the orchestration can wake up to a second before fireAt. Waiting again for the remainder keeps
+    // every deadline and poll time the schedule chose (at the cost of one more short timer when it happens).
+    private static async Task WaitUntilAsync(TaskOrchestrationContext context, DateTime fireAt, CancellationToken cancellationToken)
+    {
+        do
+        {
+            await context.CreateTimer(fireAt, cancellationToken);
+        }
+        while (context.CurrentUtcDateTime < fireAt);
+    }
+
+    private static bool IsCausedBy(TaskFailureDetails? failure, Type exceptionType)
+    {
+        for (; failure is not null; failure = failure.InnerFailure)
+        {
+            if (string.Equals(failure.ErrorType, exceptionType.FullName, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static JobResult Result(ImageJob job, DateTime startedAt, TaskOrchestrationContext context, JobStatus status) => new()
+    {
+        JobId = job.JobId,
+        Model = job.Model,
+        Status = status,
+        StartedAt = startedAt,
+        CompletedAt = context.CurrentUtcDateTime,
+    };
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Job {JobId} has provider task {TaskId} (reused: {Reused}).")]
+    private static partial void LogSubmitted(ILogger logger, string jobId, string taskId, bool reused);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Job {JobId} could not deliver its webhook: {Failure}")]
+    private static partial void LogWebhookFailed(ILogger logger, string jobId, string failure);
+}

@@ -1,0 +1,70 @@
+using ImageJobs.Local.Durable;
+using ImageJobs.Local.Tests.Infrastructure;
+using ImageJobs.Testing;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+
+namespace ImageJobs.Local.Tests;
+
+/// <summary>
+/// The local task hub's recovery settings: short queue visibility, renewed while work runs, so a live process never
+/// hands out the same work twice and a dead one's work comes back within seconds.
+/// </summary>
+public sealed class TaskHubRecoveryTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    private const string SlowOrchestrator = "TestSlowOrchestrator";
+    private const string SlowActivity = "TestSlowActivity";
+
+    [Fact]
+    public async Task ActivityLongerThanItsVisibilityTimeout_RunsOnce_BecauseItsMessageIsRenewed()
+    {
+        var runs = 0;
+        await using var app = await TestApp.StartAsync(azurite,
+            settings: new Dictionary<string, string?>
+            {
+                ["AzureFunctionsJobHost:extensions:durableTask:storageProvider:workItemQueueVisibilityTimeout"] = "00:00:03",
+            },
+            configureTasks: tasks => tasks
+                .AddOrchestratorFunc<int, int>(SlowOrchestrator, (context, seconds) => context.CallActivityAsync<int>(SlowActivity, seconds))
+                .AddActivityFunc<int, int>(SlowActivity, async (_, seconds) =>
+                {
+                    var run = Interlocked.Increment(ref runs);
+                    await Task.Delay(TimeSpan.FromSeconds(seconds));
+                    return run;
+                }));
+        var settings = app.Environment.TaskHub!.Settings;
+        Assert.Equal(TimeSpan.FromSeconds(3), settings.WorkItemQueueVisibilityTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), LocalRecovery.RenewInterval(settings));
+
+        // Three visibility timeouts long.
+        var id = await app.Client.ScheduleNewOrchestrationInstanceAsync(SlowOrchestrator, 9);
+        var done = await app.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal(1, done.ReadOutputAs<int>());
+        await Task.Delay(TimeSpan.FromSeconds(4)); // a duplicate delivery would start within one more timeout
+        Assert.Equal(1, Volatile.Read(ref runs));
+        // Without the renewal the provider dequeues the message again while it runs (it drops that copy, logging an
+        // internal assert) and then cannot delete it with the old receipt: both show in its log.
+        Assert.DoesNotContain(app.Logs.Entries, e => e.Contains("is being processed multiple times concurrently", StringComparison.Ordinal));
+        Assert.DoesNotContain(app.Logs.Entries, e => e.Contains("An error occurred while processing message", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task LocalSettings_ShortVisibilityLeasesAndAWorkerIdPerProcess_UnlessHostJsonSaysOtherwise()
+    {
+        await using var app = await TestApp.StartAsync(azurite,
+            settings: new Dictionary<string, string?>
+            {
+                ["AzureFunctionsJobHost:extensions:durableTask:storageProvider:controlQueueVisibilityTimeout"] = "00:02:00",
+            });
+        var settings = app.Environment.TaskHub!.Settings;
+
+        Assert.Equal(LocalRecovery.Visibility, settings.WorkItemQueueVisibilityTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(2), settings.ControlQueueVisibilityTimeout); // named explicitly: kept
+        Assert.Equal(LocalRecovery.LeaseInterval, settings.LeaseInterval);
+        Assert.Equal(LocalRecovery.LeaseRenewInterval, settings.LeaseRenewInterval);
+        Assert.EndsWith("-" + Environment.ProcessId, settings.WorkerId, StringComparison.Ordinal);
+        Assert.True(settings.ThrowExceptionOnInvalidDedupeStatus);
+    }
+}
