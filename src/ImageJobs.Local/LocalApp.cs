@@ -73,7 +73,10 @@ public static class LocalApp
         var environment = await LocalEnvironment.PrepareAsync(options.Root, builder.Configuration, options.InMemoryStorage, cancellationToken);
         builder.Configuration.AddInMemoryCollection(environment.Settings);
         builder.Configuration.AddInMemoryCollection(options.Overrides);
+        // The Durable Task worker logs each activity and orchestration at Information, some lines twice under two
+        // categories; the app's own log lines say what a job does.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning)
+            .AddFilter("Microsoft.DurableTask", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning)
             .AddFilter("Microsoft.Hosting.Lifetime", options.Quiet ? LogLevel.Warning : LogLevel.Information);
         if (options.Quiet)
         {
