@@ -8,7 +8,7 @@ namespace ImageJobs.Benchmarks;
 /// </summary>
 internal static class History
 {
-    public sealed record Event(string Type, string? Name, DateTime Timestamp, int? TaskScheduledId, int EventId);
+    public sealed record Event(string Type, string? Name, DateTime Timestamp, int? TaskScheduledId, int EventId, DateTime? FireAt = null);
 
     public static async Task<List<Event>> ReadAsync(Rig rig, string instanceId)
     {
@@ -23,10 +23,11 @@ internal static class History
 
             var timestamp = row.TryGetValue("_Timestamp", out var t) && t is DateTimeOffset dto ? dto.UtcDateTime
                 : row.TryGetValue("Timestamp", out var t2) && t2 is DateTimeOffset dto2 ? dto2.UtcDateTime : default;
-            events.Add(new Event(type, row.GetString("Name"), timestamp, row.GetInt32("TaskScheduledId"), row.GetInt32("EventId") ?? -1));
+            var fireAt = row.TryGetValue("FireAt", out var f) && f is DateTimeOffset fire ? fire.UtcDateTime : (DateTime?)null;
+            events.Add(new Event(type, row.GetString("Name"), timestamp, row.GetInt32("TaskScheduledId"), row.GetInt32("EventId") ?? -1, fireAt));
         }
 
-        return [.. events.OrderBy(e => e.Timestamp)];
+        return events; // row order: the order the events happened in, episode by episode
     }
 
     /// <summary>Where the time after <paramref name="from"/> went, from an instance's history.</summary>
@@ -54,6 +55,41 @@ internal static class History
         }
 
         return new Breakdown(events.Count(e => e.Timestamp < from), starts.Count(s => s >= from), activity, delivery, events.Count(e => e.Type == "TimerCreated"));
+    }
+
+    /// <summary>The detecting poll, from a job's history: where its lag went.</summary>
+    /// <param name="PlannedAt">The poll time the schedule chose (FireAt of the last timer before the poll).</param>
+    /// <param name="PollEpisodeAt">The start of the episode that scheduled the poll (the timer seen fired).</param>
+    /// <param name="Timers">Timers the job created in all (re-waits after early firing included).</param>
+    /// <param name="EarlyFirings">Timers that fired (episode start) before their FireAt.</param>
+    public sealed record Detection(DateTime PlannedAt, DateTime PollEpisodeAt, int Timers, int EarlyFirings);
+
+    /// <summary>From a job's history (row order), where the lag of the poll that saw the end went.</summary>
+    public static Detection? DetectingPoll(List<Event> events, DateTime detectedAt)
+    {
+        DateTime episode = default;
+        DateTime? wokenBy = null;
+        Detection? found = null;
+        var early = 0;
+        foreach (var e in events)
+        {
+            switch (e.Type)
+            {
+                case "OrchestratorStarted":
+                    episode = e.Timestamp;
+                    wokenBy = null;
+                    break;
+                case "TimerFired" when e.FireAt is { } fireAt:
+                    wokenBy = fireAt;
+                    early += episode < fireAt ? 1 : 0;
+                    break;
+                case "TaskScheduled" when e.Name == "GetTaskActivity" && episode <= detectedAt && wokenBy is { } planned:
+                    found = new Detection(planned, episode, 0, 0);
+                    break;
+            }
+        }
+
+        return found is null ? null : found with { Timers = events.Count(e => e.Type == "TimerCreated"), EarlyFirings = early };
     }
 
     public static async Task DumpAsync(Rig rig, string instanceId)

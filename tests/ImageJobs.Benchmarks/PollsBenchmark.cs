@@ -124,6 +124,43 @@ internal static class PollsBenchmark
             Print(report, "all", name, runs);
         }
 
+        // Where the runtime's lag goes, from each job's history: the poll time the schedule chose (the timer's FireAt)
+        // after the task's end; the timer delivered (the episode that scheduled the poll) after FireAt (negative: early);
+        // and the poll itself (GetTask scheduled → its result back in the next episode, = DetectedAt).
+        Console.WriteLine();
+        Console.WriteLine($"{"model",-22} {"schedule p50/p95",17} {"timer p50/p95",15} {"poll hop p50/p95",17} {"timers/job p50/max",19} {"early/job p50",13}   ({frame} s)");
+        var parts = new List<(string Model, double Schedule, double Timer, double Hop, int Timers, int Early)>();
+        foreach (var (model, result) in results)
+        {
+            if (!tasks.TryGetValue(result.TaskId!, out var task)
+                || History.DetectingPoll(await History.ReadAsync(rig, result.JobId), result.DetectedAt!.Value) is not { } d)
+            {
+                continue;
+            }
+
+            parts.Add((model, (d.PlannedAt - task.End.UtcDateTime).TotalSeconds * toFrame, (d.PollEpisodeAt - d.PlannedAt).TotalSeconds * toFrame,
+                (result.DetectedAt!.Value - d.PollEpisodeAt).TotalSeconds * toFrame, d.Timers, d.EarlyFirings));
+        }
+
+        foreach (var group in parts.GroupBy(p => p.Model).Append(parts.GroupBy(_ => "all").Single()))
+        {
+            static List<double> Sorted(IEnumerable<double> values) => values.Order().ToList();
+            var schedule = Sorted(group.Select(p => p.Schedule));
+            var timer = Sorted(group.Select(p => p.Timer));
+            var hop = Sorted(group.Select(p => p.Hop));
+            var timers = Sorted(group.Select(p => (double)p.Timers));
+            var early = Sorted(group.Select(p => (double)p.Early));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{group.Key,-22} {Report.Percentile(schedule, 50),8:0.00}/{Report.Percentile(schedule, 95),-8:0.00} {Report.Percentile(timer, 50),7:0.00}/{Report.Percentile(timer, 95),-7:0.00} {Report.Percentile(hop, 50),8:0.00}/{Report.Percentile(hop, 95),-8:0.00} {Report.Percentile(timers, 50),9:0}/{timers[^1],-9:0} {Report.Percentile(early, 50),13:0}"));
+            report.Add($"{group.Key}.lag_parts.schedule_p50_s", Report.Percentile(schedule, 50), "s", "timer FireAt − task end");
+            report.Add($"{group.Key}.lag_parts.timer_p50_s", Report.Percentile(timer, 50), "s", "poll episode − FireAt");
+            report.Add($"{group.Key}.lag_parts.timer_p95_s", Report.Percentile(timer, 95), "s");
+            report.Add($"{group.Key}.lag_parts.poll_hop_p50_s", Report.Percentile(hop, 50), "s", "GetTask scheduled → DetectedAt");
+            report.Add($"{group.Key}.lag_parts.poll_hop_p95_s", Report.Percentile(hop, 95), "s");
+            report.Add($"{group.Key}.timers_per_job_p50", Report.Percentile(timers, 50), "", "re-waits after early firings included");
+            report.Add($"{group.Key}.early_firings_per_job_p50", Report.Percentile(early, 50));
+        }
+
         report.Add("polls_vs_result_polls_mismatches", results.Count(r => stats.QueriesByTask.GetValueOrDefault(r.Result.TaskId!) != r.Result.Polls), "",
             "emulator count ≠ JobResult.Polls (retried queries)");
         report.Add("failed_jobs", failures.Count, "", "0");

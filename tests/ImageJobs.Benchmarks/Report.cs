@@ -13,6 +13,12 @@ internal sealed class Report(string benchmark)
 
     public void Print()
     {
+        // Other work on the machine moves every latency here: say how busy it was (1-minute load average, this run included).
+        if (File.Exists("/proc/loadavg"))
+        {
+            Add("machine.loadavg_1m", double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture), "", $"{Environment.ProcessorCount} cores");
+        }
+
         var width = _rows.Max(r => r.Name.Length);
         Console.WriteLine();
         Console.WriteLine($"{"metric".PadRight(width)}  {"value",14}  {"unit",-6}  target");
