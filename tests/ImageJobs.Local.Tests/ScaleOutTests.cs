@@ -122,6 +122,7 @@ public sealed partial class ScaleOutTests(AzuriteFixture azurite, Xunit.Abstract
                 return ids.All(id => rows.TryGetValue(id, out var row) && row.Status is "Completed" or "Failed" or "Terminated") ? rows : null;
             }, "every job to end after the kill", TimeSpan.FromMinutes(6));
             var allDone = clock.Elapsed;
+            output.WriteLine($"{allDone.TotalSeconds:0.0} s: partitions {Describe(await PartitionOwnersAsync(hub), workers)}");
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"After the SIGKILL: its first partition lease held by a survivor at {firstPartitionMoved?.TotalSeconds:0.0} s, all of them at "
                 + $"{partitionsMoved?.TotalSeconds:0.0} s; first orchestration step of one of "
