@@ -157,6 +157,11 @@ public sealed partial class QueueTrigger(QueueServiceClient queues, DurableTaskC
 /// once. A blob that cannot become a job is recorded against that blob (its receipt, one log line and a record in
 /// <c>image-jobs-poison</c>, all with the reason) and the scan goes on with the next one; a storage failure on one
 /// blob skips it until the next scan.
+/// <para>Several processes may scan one container (<c>serve --instances N</c>, or several hosts on one account): the
+/// receipt is created only if absent, so only the scan that creates it logs and records a refused upload; two scans that
+/// start the same job at the same moment both reach the task hub, whose Azure Storage provider keeps one start (the
+/// Instances row is inserted once, and the other start message, whose execution id does not match it, is discarded
+/// unrun). Both scans may then log that they started the job; it runs and is paid for once.</para>
 /// </summary>
 public sealed partial class UploadScanner(
     BlobServiceClient blobs, DurableTaskClient client, JobIntake intake, PoisonRecords poison, UploadOptions uploads, ImageJobsOptions options, ILogger<UploadScanner> logger)
@@ -208,9 +213,16 @@ public sealed partial class UploadScanner(
             }
 
             var body = JobIntake.UploadJob(item.Name, item.Properties.ETag?.ToString() ?? string.Empty, item.Metadata, uploads);
-            var (id, _) = await intake.ValidateAndStartAsync(client, body, jobId, cancellationToken);
+            var (id, started) = await intake.ValidateAndStartAsync(client, body, jobId, cancellationToken);
             await WriteReceiptAsync(receipt, item.Name, id, null, cancellationToken);
-            LogStarted(logger, item.Name, id);
+            if (started)
+            {
+                LogStarted(logger, item.Name, id);
+            }
+            else
+            {
+                LogAlreadyStarted(logger, item.Name, id);
+            }
         }
         catch (Exception ex) when ((ex is RequestFailedException or HttpRequestException) && !cancellationToken.IsCancellationRequested)
         {
@@ -244,6 +256,9 @@ public sealed partial class UploadScanner(
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Upload {BlobName} started job {JobId}.")]
     private static partial void LogStarted(ILogger logger, string blobName, string jobId);
+
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Debug, Message = "Upload {BlobName}: job {JobId} exists already (another scan or process started it).")]
+    private static partial void LogAlreadyStarted(ILogger logger, string blobName, string jobId);
 
     [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Upload {BlobName} was not turned into a job (recorded in image-jobs-poison): {Reason}")]
     private static partial void LogRejected(ILogger logger, string blobName, string reason);

@@ -1,17 +1,27 @@
 using System.CommandLine;
 using ImageJobs.Local;
 
-// dotnet run --project src/ImageJobs.Local -- serve [--urls http://127.0.0.1:7071]
+// dotnet run --project src/ImageJobs.Local -- serve [--urls http://127.0.0.1:7071] [--instances 3]
 // dotnet run --project src/ImageJobs.Local -- generate --model qwen-image-plus --prompt "…" [--image path|url]… [--param k=v]… [--out ./out]
 var rootOption = new Option<string?>("--root") { Description = "The folder with host.json and local.settings.json (default: the current folder or the first one above it with host.json)." };
 
-var urls = new Option<string>("--urls") { Description = "Where to listen.", DefaultValueFactory = _ => "http://127.0.0.1:7071" };
+var urls = new Option<string>("--urls") { Description = "Where to listen (with --instances: instance n on this port + n - 1).", DefaultValueFactory = _ => "http://127.0.0.1:7071" };
+var instances = new Option<int>("--instances")
+{
+    Description = "How many cooperating hosts to run on one storage account and one task hub, to watch scale-out on one machine "
+        + "(1 to 16, default 1). Storage and DashScope are prepared once; this process is instance 1 and starts instances 2..N "
+        + "as child processes on the next ports, each with the jobs API, the queue trigger, the uploads scanner and its own "
+        + "partition leases. A child that dies is reported, not restarted: the others take over its jobs when its leases "
+        + "expire (about 10-15 s). Ctrl+C stops them all.",
+    DefaultValueFactory = _ => 1,
+};
 var serve = new Command("serve", "Run the app like `func start`: the jobs HTTP API, the image-jobs queue and the uploads container, on the Durable Task Framework's Azure Storage provider.")
 {
     urls,
+    instances,
     rootOption,
 };
-serve.SetAction((parse, ct) => ServeCommand.RunAsync(parse.GetValue(urls)!, Root(parse), ct));
+serve.SetAction((parse, ct) => ServeCommand.RunAsync(parse.GetValue(urls)!, parse.GetValue(instances), Root(parse), ct));
 
 var model = new Option<string>("--model") { Description = "wanx-v1, wanx2.1-imageedit, wan2.5-i2i-preview, qwen-image or qwen-image-plus.", Required = true };
 var prompt = new Option<string?>("--prompt") { Description = "The prompt." };

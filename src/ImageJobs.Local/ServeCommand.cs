@@ -2,23 +2,77 @@ using Microsoft.AspNetCore.Builder;
 
 namespace ImageJobs.Local;
 
-/// <summary><c>serve</c>: the local host until Ctrl+C.</summary>
+/// <summary><c>serve</c>: the local host until Ctrl+C; with <c>--instances N</c>, N of them on one task hub (<see cref="InstanceGroup"/>).</summary>
 public static class ServeCommand
 {
-    /// <summary>Runs the host.</summary>
-    public static async Task<int> RunAsync(string urls, string root, CancellationToken cancellationToken)
+    /// <summary>The start of the line an instance prints once it listens.</summary>
+    public const string ListeningLine = "ImageJobs is listening on ";
+
+    /// <summary>Runs one host.</summary>
+    public static Task<int> RunAsync(string urls, string root, CancellationToken cancellationToken) => RunAsync(urls, 1, root, cancellationToken);
+
+    /// <summary>Runs <paramref name="instances"/> hosts on one task hub: this process and <c>instances - 1</c> children.</summary>
+    public static async Task<int> RunAsync(string urls, int instances, string root, CancellationToken cancellationToken)
     {
-        var (app, environment) = await LocalApp.BuildAsync(new LocalAppOptions { Root = root, Urls = urls }, cancellationToken);
-        await using var _ = environment;
-        await using var __ = app;
-        foreach (var note in environment.Notes)
+        if (instances is < 1 or > InstanceGroup.MaxInstances)
         {
-            Console.WriteLine(note);
+            await Console.Error.WriteLineAsync($"--instances must be from 1 to {InstanceGroup.MaxInstances} (got {instances}).");
+            return 2;
         }
 
-        await app.StartAsync(cancellationToken);
-        Console.WriteLine($"ImageJobs is listening on {string.Join(", ", app.Urls)} (jobs API at /api/jobs). Ctrl+C to stop.");
-        await app.WaitForShutdownAsync(cancellationToken);
+        if (instances > 1)
+        {
+            return await InstanceGroup.RunAsync(urls, instances, root, cancellationToken);
+        }
+
+        // An instance started by `serve --instances N` stops when the process that started it is gone (even by SIGKILL),
+        // and leaves the notes about storage and DashScope to it.
+        var instance = Environment.GetEnvironmentVariable(InstanceGroup.InstanceVariable);
+        using var orphaned = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watch = WatchParentAsync(orphaned);
+
+        var (app, environment) = await LocalApp.BuildAsync(new LocalAppOptions { Root = root, Urls = urls }, orphaned.Token);
+        await using var _ = environment;
+        await using var __ = app;
+        if (instance is null)
+        {
+            foreach (var note in environment.Notes)
+            {
+                Console.WriteLine(note);
+            }
+        }
+
+        await app.StartAsync(orphaned.Token);
+        Console.WriteLine($"{ListeningLine}{string.Join(", ", app.Urls)} (jobs API at /api/jobs). Ctrl+C to stop.");
+        await app.WaitForShutdownAsync(orphaned.Token);
+        await orphaned.CancelAsync();
+        await watch;
         return 0;
+    }
+
+    private static async Task WatchParentAsync(CancellationTokenSource orphaned)
+    {
+        if (!int.TryParse(Environment.GetEnvironmentVariable(InstanceGroup.ParentProcessVariable), out var parent)
+            || ProcessSignals.ParentProcessId() is not { } started || started != parent)
+        {
+            return; // not a child of an instance group (or not on Linux/macOS, where the group stops its children itself)
+        }
+
+        try
+        {
+            while (!orphaned.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), orphaned.Token);
+                if (ProcessSignals.ParentProcessId() != parent)
+                {
+                    Console.WriteLine($"The instance that started this one (pid {parent}) is gone; stopping.");
+                    await orphaned.CancelAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 }

@@ -51,6 +51,39 @@ public sealed class TaskHubRecoveryTests(AzuriteFixture azurite) : IClassFixture
     }
 
     [Fact]
+    public async Task StartMessageDeliveredAgain_AsAfterACrashBetweenCommitAndDelete_IsDroppedAndTheInstanceGoesOn()
+    {
+        const string Waiting = "TestWaitsForGo";
+        await using var app = await TestApp.StartAsync(azurite,
+            configureTasks: tasks => tasks.AddOrchestratorFunc<string, string>(Waiting, async (context, input) =>
+                input + ":" + await context.WaitForExternalEvent<string>("go")));
+        var id = await app.Client.ScheduleNewOrchestrationInstanceAsync(Waiting, "started");
+        await app.Client.WaitForInstanceStartAsync(id, new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+        await Task.Delay(TimeSpan.FromSeconds(1)); // its first episode committed, and its start message deleted
+
+        // The provider commits an episode's history before it deletes the messages: a process killed in between leaves
+        // the start message to be delivered again, with the same execution id, to whoever owns the partition next.
+        var service = app.Environment.TaskHub!.Service;
+        var state = await service.GetOrchestrationStateAsync(id, allExecutions: false);
+        var instance = new DurableTask.Core.OrchestrationInstance { InstanceId = id, ExecutionId = state[0].OrchestrationInstance.ExecutionId };
+        await service.SendTaskOrchestrationMessageAsync(new DurableTask.Core.TaskMessage
+        {
+            OrchestrationInstance = instance,
+            Event = new DurableTask.Core.History.ExecutionStartedEvent(-1, "\"started\"") { OrchestrationInstance = instance, Name = Waiting },
+        });
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await app.Client.RaiseEventAsync(id, "go", "went");
+
+        var done = await app.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal("started:went", done.ReadOutputAs<string>());
+        // The sidecar's dispatcher (unlike the Durable Task Framework's) adds every new message to the history, and a
+        // second ExecutionStarted fails each episode that carries it until its back-off lets one through without it.
+        Assert.DoesNotContain(app.Logs.Entries, e => e.Contains("Multiple ExecutionStartedEvent", StringComparison.Ordinal));
+        Assert.Contains(app.Logs.Entries, e => e.Contains($"Dropped a duplicate ExecutionStarted message for {id}", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task LocalSettings_ShortVisibilityLeasesAndAWorkerIdPerProcess_UnlessHostJsonSaysOtherwise()
     {
         await using var app = await TestApp.StartAsync(azurite,

@@ -63,6 +63,9 @@ public static class LocalRecovery
         settings.LeaseInterval = LeaseInterval;
         settings.LeaseRenewInterval = LeaseRenewInterval;
         settings.LeaseAcquireInterval = LeaseRenewInterval;
-        settings.WorkerId = $"{Environment.MachineName}-{Environment.ProcessId}";
+        settings.WorkerId = WorkerIdOf(Environment.ProcessId);
     }
+
+    /// <summary>The worker id (partition lease owner) of the local host in process <paramref name="processId"/> on this machine.</summary>
+    public static string WorkerIdOf(int processId) => $"{Environment.MachineName}-{processId.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 }

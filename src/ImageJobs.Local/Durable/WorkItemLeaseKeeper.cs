@@ -1,18 +1,29 @@
 using System.Collections.Concurrent;
 using DurableTask.Core;
+using DurableTask.Core.History;
+using Microsoft.Extensions.Logging;
 
 namespace ImageJobs.Local.Durable;
 
 /// <summary>
-/// The Azure Storage provider as the local sidecar's dispatchers see it, with one thing added: while a work item runs,
-/// its queue messages stay invisible, renewed every <see cref="RenewEvery"/>, as the Durable Task Framework's own
-/// dispatchers renew them (the sidecar's do not renew activities). That lets the local host use short visibility
-/// timeouts, so the work of a process that was killed reappears within seconds, while work that runs longer than the
-/// timeout in a live process is never handed out a second time.
+/// The Azure Storage provider as the local sidecar's dispatchers see it, with two things added that the Durable Task
+/// Framework's own dispatchers do and the sidecar's do not:
+/// <list type="bullet">
+/// <item>While a work item runs, its queue messages stay invisible, renewed every <see cref="RenewEvery"/>. That lets the
+/// local host use short visibility timeouts, so the work of a process that was killed reappears within seconds, while
+/// work that runs longer than the timeout in a live process is never handed out a second time.</item>
+/// <item>A second ExecutionStarted message for an instance that has one is dropped (the framework's
+/// <c>ReconcileMessagesWithState</c>: "duplicate start event"). The provider commits an episode's history before it
+/// deletes the episode's messages, so a process killed in between leaves the start message to be delivered again, with
+/// the same execution id, to the process that takes over the partition; the sidecar would add it to the history and fail
+/// every episode it comes with ("Multiple ExecutionStartedEvent found") until its back-off let one through without it.
+/// The dropped message is deleted with the episode's other messages.</item>
+/// </list>
 /// </summary>
 /// <param name="inner">The Azure Storage provider.</param>
 /// <param name="renewEvery">How often a running work item's lock is renewed (well under the visibility timeout).</param>
-internal sealed class WorkItemLeaseKeeper(IOrchestrationService inner, TimeSpan renewEvery) : IOrchestrationService
+/// <param name="logger">Where a dropped duplicate is reported.</param>
+internal sealed partial class WorkItemLeaseKeeper(IOrchestrationService inner, TimeSpan renewEvery, ILogger logger) : IOrchestrationService
 {
     private readonly ConcurrentDictionary<object, Renewal> _renewals = new(ReferenceEqualityComparer.Instance);
     private Task? _started;
@@ -69,11 +80,52 @@ internal sealed class WorkItemLeaseKeeper(IOrchestrationService inner, TimeSpan 
         var workItem = await inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken);
         if (workItem is not null)
         {
+            DropDuplicateStarts(workItem);
             Keep(workItem, () => inner.RenewTaskOrchestrationWorkItemLockAsync(workItem));
         }
 
         return workItem!;
     }
+
+    // As the framework's TaskOrchestrationDispatcher.ReconcileMessagesWithState: an ExecutionStarted message for an
+    // instance whose history (or this batch, before it) already has one is not added. The provider still deletes it
+    // with the batch when the episode completes.
+    private void DropDuplicateStarts(TaskOrchestrationWorkItem workItem)
+    {
+        if (workItem.NewMessages is not { Count: > 0 } messages)
+        {
+            return;
+        }
+
+        var started = workItem.OrchestrationRuntimeState?.ExecutionStartedEvent is not null;
+        List<TaskMessage>? kept = null;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (messages[i].Event is ExecutionStartedEvent)
+            {
+                if (started)
+                {
+                    kept ??= [.. messages.Take(i)];
+                    LogDroppedStart(logger, workItem.InstanceId, messages[i].OrchestrationInstance?.ExecutionId);
+                    continue;
+                }
+
+                started = true;
+            }
+
+            kept?.Add(messages[i]);
+        }
+
+        if (kept is not null)
+        {
+            workItem.NewMessages = kept;
+        }
+    }
+
+    [LoggerMessage(EventId = 3301, Level = LogLevel.Warning,
+        Message = "Dropped a duplicate ExecutionStarted message for {InstanceId} (execution {ExecutionId}): the instance has started already. "
+            + "A process that ran it stopped between saving its history and deleting its messages.")]
+    private static partial void LogDroppedStart(ILogger logger, string instanceId, string? executionId);
 
     public Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem) => inner.RenewTaskOrchestrationWorkItemLockAsync(workItem);
 

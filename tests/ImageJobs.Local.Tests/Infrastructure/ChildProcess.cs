@@ -93,12 +93,54 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
-    /// <summary>SIGKILL: no shutdown code runs.</summary>
-    public void Kill()
+    /// <summary>SIGKILL: no shutdown code runs. Its children too, unless <paramref name="entireProcessTree"/> is false.</summary>
+    public void Kill(bool entireProcessTree = true)
     {
-        Process.Kill(entireProcessTree: true);
+        Process.Kill(entireProcessTree);
         Process.WaitForExit(10_000);
     }
+
+    /// <summary>SIGTERM, as a service manager stops a process: its shutdown code runs.</summary>
+    public void Terminate() => Assert.Equal(0, SendSignal(Process.Id, 15));
+
+    /// <summary>Whether a process with this id is running (a process this one did not start, e.g. a grandchild).</summary>
+    public static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>SIGKILL for a process this one did not start; nothing if it is gone.</summary>
+    public static void KillProcess(int processId)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(processId);
+            process.Kill();
+            process.WaitForExit(10_000);
+        }
+        catch (ArgumentException)
+        {
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
+    private static extern int SendSignal(int pid, int signal);
 
     public void Dispose()
     {
