@@ -169,6 +169,7 @@ internal static class PipelineBenchmarks
         report.Add("overhead_vs_floor_p50", Report.Percentile(overheads, 50) / Report.Percentile(floors, 50), "x");
         report.Add("overhead_minus_floor_minus_copies_p50_ms", Report.Percentile(overheads, 50) - Report.Percentile(floors, 50) - Report.Percentile(copies, 50), "ms",
             "what is left: manifest, queue message, webhook, payload sizes");
+        rig.Logs.Describe(report);
         report.Print();
         return 0;
     }
@@ -209,23 +210,49 @@ internal static class PipelineBenchmarks
         });
         var startSeconds = clock.Elapsed.TotalSeconds;
 
-        var done = 0;
-        var waits = Task.WhenAll(ids.Select(async j =>
-        {
-            var instance = await client.WaitForInstanceCompletionAsync(j.Id, getInputsAndOutputs: true);
-            Interlocked.Increment(ref done);
-            var result = instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? DurableJson.Deserialize<JobResult>(instance.SerializedOutput) : null;
-            return (j.Model, Result: result ?? throw new InvalidOperationException($"{j.Id} ended {instance.RuntimeStatus}: {instance.FailureDetails?.ErrorMessage}"),
-                Done: instance.LastUpdatedAt.UtcDateTime);
-        }));
-        while (await Task.WhenAny(waits, Task.Delay(5000)) != waits)
+        // One listing of the hub every 2 s instead of one waiting call per job: the sidecar serves each
+        // WaitForInstanceCompletion by polling the Instances table, and 200 of those at once load Azurite more than the
+        // jobs do. Jobs not done by the deadline are reported (unfinished), not waited for forever.
+        var timeout = TimeSpan.FromSeconds(args.GetInt("timeout-seconds", 600));
+        var finished = await Instances.WaitAllAsync(client, "tp-", ids.Count, timeout, count =>
         {
             var s = rig.Emulator.Stats.Snapshot();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {clock.Elapsed.TotalSeconds,6:F1}s  done {done}/{ids.Count}  accepted {s.Accepted}  queries {s.Queries}  throttled {s.Throttled}"));
+                $"  {clock.Elapsed.TotalSeconds,6:F1}s  done {count}/{ids.Count}  accepted {s.Accepted}  queries {s.Queries}  throttled {s.Throttled}"));
+        });
+        var waits = Task.FromResult(ids.Select(j =>
+        {
+            if (!finished.TryGetValue(j.Id, out var instance))
+            {
+                return (j.Id, j.Model, Result: (JobResult?)null, Done: default(DateTime), Status: (string?)$"not done after {timeout.TotalSeconds} s");
+            }
+
+            var result = instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? DurableJson.Deserialize<JobResult>(instance.SerializedOutput) : null;
+            return (j.Id, j.Model, Result: result, Done: instance.LastUpdatedAt.UtcDateTime,
+                Status: result is null ? $"{instance.RuntimeStatus}: {instance.FailureDetails?.ErrorMessage}" : null);
+        }).ToArray());
+
+        var all = await waits;
+        var unfinished = all.Where(r => r.Result is null).ToList();
+        foreach (var group in unfinished.GroupBy(r => r.Status![..Math.Min(r.Status!.Length, 60)]))
+        {
+            Console.Error.WriteLine($"  {group.Count()} jobs: {group.First().Status} (e.g. {group.First().Id})");
         }
 
-        var results = await waits;
+        var results = all.Where(r => r.Result is not null).Select(r => (r.Model, Result: r.Result!, r.Done)).ToArray();
+        if (results.Length == 0)
+        {
+            Console.Error.WriteLine("No job completed.");
+            var failed = new Report("throughput");
+            RuntimeKnobs.Describe(rig.Settings, failed);
+            failed.Add("jobs", all.Length);
+            failed.Add("completed_jobs", 0, "", all.Length.ToString(CultureInfo.InvariantCulture));
+            failed.Add("accepted", rig.Emulator.Stats.Snapshot().Accepted);
+            rig.Logs.Describe(failed);
+            failed.Print();
+            return 1;
+        }
+
         var makespan = results.Max(r => r.Done) - startedAt.UtcDateTime;
         var makespanSeconds = makespan.TotalSeconds;
         var stats = rig.Emulator.Stats.Snapshot();
@@ -245,7 +272,7 @@ internal static class PipelineBenchmarks
             var mean = durations.Count > 0 ? durations.Average() : double.NaN;
             var modelIdeal = perModel * mean / profile.MaxConcurrentTasks;
             var submitBound = (perModel - profile.SubmitRequestsPerSecond) / (double)profile.SubmitRequestsPerSecond * (rateWindows == "scaled" ? timeScale : 1);
-            var lastDone = results.Where(r => r.Model == model).Max(r => r.Done);
+            var lastDone = results.Where(r => r.Model == model).Select(r => r.Done).DefaultIfEmpty().Max();
             ideal = Math.Max(ideal, modelIdeal);
             busyTotal += durations.Sum();
             capacity += profile.MaxConcurrentTasks * makespanSeconds;
@@ -273,7 +300,24 @@ internal static class PipelineBenchmarks
         report.Add("detection_lag_p95_s", Report.Percentile(detection, 95), "s");
         report.Add("finish_p50_s", Report.Percentile(finishing, 50), "s", "seen → images stored");
         report.Add("finish_p95_s", Report.Percentile(finishing, 95), "s");
-        report.Add("jobs", results.Length);
+        // Where the orchestration work goes: episodes, timers and history rows per job, from a sample of histories.
+        var sample = results.Where((_, i) => i % Math.Max(1, results.Length / 40) == 0).ToList();
+        var histories = new List<(int Episodes, int Timers, int Events)>();
+        foreach (var r in sample)
+        {
+            var events = await History.ReadAsync(rig, r.Result.JobId);
+            histories.Add((events.Count(e => e.Type == "OrchestratorStarted"), events.Count(e => e.Type == "TimerCreated"), events.Count));
+        }
+
+        static double P50(IEnumerable<int> values) => Report.Percentile(values.Select(v => (double)v).Order().ToList(), 50);
+        report.Add("history_sample_jobs", histories.Count);
+        report.Add("episodes_per_job_p50", P50(histories.Select(h => h.Episodes)), "", "orchestrator episodes (each: history load, replay, commit)");
+        report.Add("episodes_per_job_max", histories.Count > 0 ? histories.Max(h => h.Episodes) : 0);
+        report.Add("timers_per_job_p50", P50(histories.Select(h => h.Timers)), "", "durable timers, re-waits after early firing included");
+        report.Add("history_events_per_job_p50", P50(histories.Select(h => h.Events)));
+        report.Add("jobs", all.Length);
+        report.Add("completed_jobs", results.Length, "", all.Length.ToString(CultureInfo.InvariantCulture));
+        report.Add("unfinished_jobs", unfinished.Count, "", "0 (not completed by the deadline, or ended other than Completed)");
         report.Add("start_s", startSeconds, "s", $"all {ids.Count} starts, {parallelStarts} in flight");
         report.Add("makespan_s", makespanSeconds, "s", "first start → last orchestration completed");
         report.Add("ideal_s", ideal, "s");
@@ -289,7 +333,8 @@ internal static class PipelineBenchmarks
             report.Add($"throttled.{kind}", count);
         }
 
-        report.Add("failed_jobs", results.Count(r => r.Result.Status != JobStatus.Succeeded), "", "0");
+        report.Add("failed_jobs", results.Count(r => r.Result.Status != JobStatus.Succeeded) + unfinished.Count, "", "0 (unfinished included)");
+        rig.Logs.Describe(report);
         report.Print();
         return 0;
     }

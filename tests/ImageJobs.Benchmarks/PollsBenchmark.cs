@@ -58,7 +58,18 @@ internal static class PollsBenchmark
                     var node = JsonNode.Parse(m.Body)!.AsObject();
                     node["jobId"] = id;
                     await rig.Intake.ValidateAndStartAsync(rig.Client, node, id, CancellationToken.None);
-                    var instance = await rig.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true);
+                    using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+                    OrchestrationMetadata instance;
+                    try
+                    {
+                        instance = await rig.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, deadline.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        failures.Add($"{id}: not done after 5 minutes");
+                        continue;
+                    }
+
                     var result = instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? DurableJson.Deserialize<JobResult>(instance.SerializedOutput) : null;
                     if (result is null || result.Status != JobStatus.Succeeded || result.TaskId is null || result.DetectedAt is null)
                     {
@@ -170,6 +181,7 @@ internal static class PollsBenchmark
             Console.Error.WriteLine(failure);
         }
 
+        rig.Logs.Describe(report);
         report.Print();
         return failures.IsEmpty ? 0 : 1;
     }

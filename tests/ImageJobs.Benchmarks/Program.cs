@@ -41,6 +41,7 @@ static int Usage()
                       --jobs N              durations per model (default 1000)   --seed N (default 1)
           throughput  200 jobs (50 per model family) against the emulator, real per-model limits
                       --jobs N (default 200)  --time-scale X (default 0.01)  --start-parallelism N (default 16)
+                      --timeout-seconds S   jobs not done by then are reported as unfinished (default 600)
                       --rate-windows scaled|real  (default scaled: RPS/QPS per service second, i.e. the real service
                                             sped up in every respect; real: limits per real second)
           scale       N orchestrations waiting on one durable timer each: start rate, peak RSS, timer lag

@@ -46,8 +46,9 @@ internal sealed class Rig : IAsyncDisposable
     private readonly WebApplication _receiver;
     private readonly LocalEnvironment _environment;
 
-    private Rig(AzuriteProcess azurite, DashScopeEmulatorHost emulator, WebApplication receiver, WebApplication app, LocalEnvironment environment, ConcurrentDictionary<string, DateTime> webhooks)
+    private Rig(AzuriteProcess azurite, DashScopeEmulatorHost emulator, WebApplication receiver, WebApplication app, LocalEnvironment environment, ConcurrentDictionary<string, DateTime> webhooks, LogCounter logs)
     {
+        Logs = logs;
         _azurite = azurite;
         Emulator = emulator;
         _receiver = receiver;
@@ -59,6 +60,9 @@ internal sealed class Rig : IAsyncDisposable
     }
 
     public DashScopeEmulatorHost Emulator { get; }
+
+    /// <summary>The app's and the task hub's warnings and errors, counted.</summary>
+    public LogCounter Logs { get; }
 
     public WebApplication App { get; }
 
@@ -117,8 +121,10 @@ internal sealed class Rig : IAsyncDisposable
             overrides[key] = value;
         }
 
+        var logs = new LogCounter();
         var (app, environment) = await LocalApp.BuildAsync(new LocalAppOptions
         {
+            ConfigureLogging = logging => LogCounter.Use(logging, logs),
             Root = RepoPaths.Root,
             Urls = null,
             Triggers = false,
@@ -128,7 +134,7 @@ internal sealed class Rig : IAsyncDisposable
             ConfigureTasks = options.ConfigureTasks,
         });
         await app.StartAsync();
-        return new Rig(azurite, emulator, receiver, app, environment, webhooks);
+        return new Rig(azurite, emulator, receiver, app, environment, webhooks, logs);
     }
 
     /// <summary>Every task the emulator ran, by task id: model, start (RUNNING) and end time, from <c>GET /tasks</c>.</summary>

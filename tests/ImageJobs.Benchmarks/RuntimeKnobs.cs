@@ -19,6 +19,9 @@ internal sealed class RuntimeKnobs
                    --extended-sessions true|false   extendedSessionsEnabled
                    --max-orchestrators N            maxConcurrentOrchestratorFunctions
                    --max-activities N               maxConcurrentActivityFunctions
+                   --control-queue-visibility S     storageProvider.controlQueueVisibilityTimeout, seconds (60-3600;
+                                                    unset or 300, Durable's default: the local
+                                                    host's 10 s, see LocalRecovery)
         """;
 
     private readonly Dictionary<string, string?> _overrides = new(StringComparer.OrdinalIgnoreCase);
@@ -32,6 +35,12 @@ internal sealed class RuntimeKnobs
                 ? TimeSpan.FromSeconds(seconds).ToString("c", CultureInfo.InvariantCulture)
                 : interval;
             knobs.Set("storageProvider:maxQueuePollingInterval", value);
+        }
+
+        if (args.GetOrNull("control-queue-visibility") is { } visibility)
+        {
+            knobs.Set("storageProvider:controlQueueVisibilityTimeout",
+                TimeSpan.FromSeconds(double.Parse(visibility, CultureInfo.InvariantCulture)).ToString("c", CultureInfo.InvariantCulture));
         }
 
         knobs.SetIf(args, "partitions", "storageProvider:partitionCount");
