@@ -169,7 +169,7 @@ internal static class PipelineBenchmarks
         report.Add("overhead_vs_floor_p50", Report.Percentile(overheads, 50) / Report.Percentile(floors, 50), "x");
         report.Add("overhead_minus_floor_minus_copies_p50_ms", Report.Percentile(overheads, 50) - Report.Percentile(floors, 50) - Report.Percentile(copies, 50), "ms",
             "what is left: manifest, queue message, webhook, payload sizes");
-        rig.Logs.Describe(report);
+        rig.Describe(report);
         report.Print();
         return 0;
     }
@@ -248,7 +248,7 @@ internal static class PipelineBenchmarks
             failed.Add("jobs", all.Length);
             failed.Add("completed_jobs", 0, "", all.Length.ToString(CultureInfo.InvariantCulture));
             failed.Add("accepted", rig.Emulator.Stats.Snapshot().Accepted);
-            rig.Logs.Describe(failed);
+            rig.Describe(failed);
             failed.Print();
             return 1;
         }
@@ -334,7 +334,7 @@ internal static class PipelineBenchmarks
         }
 
         report.Add("failed_jobs", results.Count(r => r.Result.Status != JobStatus.Succeeded) + unfinished.Count, "", "0 (unfinished included)");
-        rig.Logs.Describe(report);
+        rig.Describe(report);
         report.Print();
         return 0;
     }

@@ -181,7 +181,7 @@ internal static class PollsBenchmark
             Console.Error.WriteLine(failure);
         }
 
-        rig.Logs.Describe(report);
+        rig.Describe(report);
         report.Print();
         return failures.IsEmpty ? 0 : 1;
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using DurableTask.AzureStorage;
 using ImageJobs.DashScope;
@@ -154,6 +155,42 @@ internal sealed class Rig : IAsyncDisposable
             {
                 return tasks;
             }
+        }
+    }
+
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly (double Self, double Azurite) _cpuAtStart = (SelfCpuSeconds(), 0);
+
+    /// <summary>
+    /// Adds to <paramref name="report"/> the CPU this process and Azurite (a single-threaded node process) used since the
+    /// rig started, as cores busy on average (1.0 = one core all the time), and the counted warnings and errors.
+    /// </summary>
+    public void Describe(Report report)
+    {
+        var wall = _clock.Elapsed.TotalSeconds;
+        report.Add("cpu.this_process_cores", (SelfCpuSeconds() - _cpuAtStart.Self) / wall, "cores", "app, sidecar, worker, emulator, benchmark");
+        report.Add("cpu.azurite_cores", AzuriteCpuSeconds() / wall, "cores", "node: ~1.0 = saturated");
+        Logs.Describe(report);
+    }
+
+    private static double SelfCpuSeconds()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime.TotalSeconds;
+    }
+
+    private double AzuriteCpuSeconds()
+    {
+        // /proc/{pid}/stat fields 14 and 15: utime and stime in clock ticks (100 per second on Linux), since it started.
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{_azurite.ProcessId}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return double.NaN;
         }
     }
 

@@ -137,7 +137,7 @@ internal static class ScaleBenchmark
         report.Add("timer_wall_lag_max_s", wallLag.Count > 0 ? wallLag[^1] : double.NaN, "s");
         report.Add("timers_early", lags.Count(l => l.OrchestrationLagMs < 0), "", "CurrentUtcDateTime before fireAt");
         report.Add("timer_early_max_s", lags.Count > 0 ? Math.Max(0, -lags.Min(l => l.OrchestrationLagMs) / 1000) : double.NaN, "s");
-        rig.Logs.Describe(report);
+        rig.Describe(report);
         report.Print();
         return lags.Count == scale ? 0 : 1;
     }
