@@ -1,18 +1,7 @@
-using System.Text.Json.Nodes;
-using System.Text.Json;
-using System.Text;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Blobs;
-using Azure.Storage.Queues;
-using Azure;
 using ImageJobs.DashScope;
-using ImageJobs.Workflow.Durable;
-using ImageJobs.Workflow.Events;
-using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Outbound;
 using ImageJobs.Workflow.Pipeline;
 using ImageJobs.Workflow.Polling;
-using ImageJobs.Workflow.Results;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 
