@@ -123,7 +123,7 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
                 }
 
                 context.SetCustomStatus(new JobProgress("submitting", ProviderStatus: "QUEUED", NextPollAt: slot.UtcDateTime));
-                await WaitUntilAsync(context, slot.UtcDateTime, CancellationToken.None);
+                await context.WaitUntilAsync(slot.UtcDateTime, CancellationToken.None);
                 reserved = slot;
                 continue;
             }
@@ -150,7 +150,7 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
             }
 
             context.SetCustomStatus(new JobProgress("submitting", ProviderStatus: outcome.Error?.Code, NextPollAt: context.CurrentUtcDateTime + delay));
-            await WaitUntilAsync(context, context.CurrentUtcDateTime + delay, CancellationToken.None);
+            await context.WaitUntilAsync(context.CurrentUtcDateTime + delay, CancellationToken.None);
         }
         while (attempt < MaxSubmitAttempts);
 
@@ -197,7 +197,7 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
                 context.SetCustomStatus(new JobProgress("waiting", submitted.TaskId, providerStatus, polls, eta, next));
                 using (var timerCancel = new CancellationTokenSource())
                 {
-                    var timer = WaitUntilAsync(context, next, timerCancel.Token);
+                    var timer = context.WaitUntilAsync(next, timerCancel.Token);
                     if (await Task.WhenAny(timer, cancelRequested) == cancelRequested)
                     {
                         timerCancel.Cancel();
@@ -281,18 +281,6 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
 
         context.SetCustomStatus(new JobProgress("done", result.TaskId, result.ProviderStatus, result.Polls));
         return result;
-    }
-
-    // Durable timers may fire early: the Azure Storage provider delays a timer message by queue visibility, which counts
-    // whole seconds, so the orchestration can wake up to a second before fireAt. Waiting again for the remainder keeps
-    // every deadline and poll time the schedule chose (at the cost of one more short timer when it happens).
-    private static async Task WaitUntilAsync(TaskOrchestrationContext context, DateTime fireAt, CancellationToken cancellationToken)
-    {
-        do
-        {
-            await context.CreateTimer(fireAt, cancellationToken);
-        }
-        while (context.CurrentUtcDateTime < fireAt);
     }
 
     private static bool IsCausedBy(TaskFailureDetails? failure, Type exceptionType)
