@@ -70,7 +70,8 @@ public sealed class LocalTaskHub : IAsyncDisposable
         builder.Services.AddSingleton(loggerFactory);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc();
-        builder.Services.AddSingleton<IOrchestrationService>(new WorkItemLeaseKeeper(service, renewEvery, loggerFactory.CreateLogger<WorkItemLeaseKeeper>()));
+        // Created by the container, so disposed with the sidecar.
+        builder.Services.AddSingleton<IOrchestrationService>(_ => new WorkItemLeaseKeeper(service, renewEvery, loggerFactory.CreateLogger<WorkItemLeaseKeeper>()));
         builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
         var sidecar = builder.Build();
