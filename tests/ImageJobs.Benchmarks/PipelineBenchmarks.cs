@@ -309,6 +309,11 @@ internal static class PipelineBenchmarks
             histories.Add((events.Count(e => e.Type == "OrchestratorStarted"), events.Count(e => e.Type == "TimerCreated"), events.Count));
         }
 
+        if (args.Get("dump-history", "false") == "true" && results.Length > 0)
+        {
+            await History.DumpAsync(rig, results[0].Result.JobId);
+        }
+
         static double P50(IEnumerable<int> values) => Report.Percentile(values.Select(v => (double)v).Order().ToList(), 50);
         report.Add("history_sample_jobs", histories.Count);
         report.Add("episodes_per_job_p50", P50(histories.Select(h => h.Episodes)), "", "orchestrator episodes (each: history load, replay, commit)");

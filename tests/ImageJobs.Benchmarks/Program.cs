@@ -44,6 +44,7 @@ static int Usage()
                       --timeout-seconds S   jobs not done by then are reported as unfinished (default 600)
                       --rate-windows scaled|real  (default scaled: RPS/QPS per service second, i.e. the real service
                                             sped up in every respect; real: limits per real second)
+                      --dump-history true   print the first job's history rows (Azure Storage History table)
           scale       N orchestrations waiting on one durable timer each: start rate, peak RSS, timer lag
                       --scale N             (default 10000)
                       --timer-seconds S     (default 60)
