@@ -28,10 +28,11 @@ internal sealed class Report(string benchmark)
             Console.WriteLine($"{name.PadRight(width)}  {Format(value),14}  {unit,-6}  {target}");
         }
 
-        var json = new Dictionary<string, object> { ["benchmark"] = benchmark };
+        // A value not measured (NaN: e.g. no timer fired before the deadline) is null in JSON, which has no NaN.
+        var json = new Dictionary<string, object?> { ["benchmark"] = benchmark };
         foreach (var (name, value, _, _) in _rows)
         {
-            json[name] = value is double d ? Math.Round(d, 2) : value;
+            json[name] = value is double d ? (double.IsFinite(d) ? Math.Round(d, 2) : null) : value;
         }
 
         Console.WriteLine();
