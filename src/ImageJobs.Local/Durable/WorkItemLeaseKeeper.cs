@@ -49,12 +49,6 @@ internal sealed partial class WorkItemLeaseKeeper(IOrchestrationService inner, T
 
     public int MaxConcurrentTaskActivityWorkItems => int.MaxValue;
 
-    /// <summary>The orchestration work items that may run at once (the provider's setting).</summary>
-    internal int OrchestrationLimit => inner.MaxConcurrentTaskOrchestrationWorkItems;
-
-    /// <summary>The activity work items that may run at once (the provider's setting).</summary>
-    internal int ActivityLimit => inner.MaxConcurrentTaskActivityWorkItems;
-
     public Task StartAsync() => _started = inner.StartAsync();
 
     public Task StopAsync() => StopAsync(isForced: false);
@@ -216,10 +210,6 @@ internal sealed partial class WorkItemLeaseKeeper(IOrchestrationService inner, T
             GiveBackSlot(workItem);
         }
     }
-
-    /// <summary>How many orchestration and activity work items hold a slot now (tests).</summary>
-    internal (int Orchestrations, int Activities) InFlight =>
-        (OrchestrationLimit - _orchestrationSlots.CurrentCount, ActivityLimit - _activitySlots.CurrentCount);
 
     // Takes a slot, then fetches; a fetch that returns nothing or fails gives the slot back at once.
     private async Task<T?> LockWithinLimitAsync<T>(SemaphoreSlim slots, Func<Task<T>> fetch, CancellationToken cancellationToken)
