@@ -13,8 +13,8 @@ namespace ImageJobs.Local.Tests;
 
 /// <summary>
 /// <c>serve</c> as a real process, SIGKILLed with 50 jobs in flight and started again: every job completes, the
-/// provider saw 50 paid submissions, and every image blob was written once. The emulator is its own process too, so its
-/// counters outlive the crash.
+/// provider saw 50 paid submissions (plus at most one for each submit a kill cut mid-call), and every image blob was
+/// written once. The emulator is its own process too, so its counters outlive the crash.
 /// </summary>
 public sealed class CrashTests(AzuriteFixture azurite, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
@@ -23,7 +23,7 @@ public sealed class CrashTests(AzuriteFixture azurite, Xunit.Abstractions.ITestO
     private static readonly string[] Models = ["qwen-image", "qwen-image-plus", "wanx-v1"];
 
     [Fact]
-    public async Task Serve_KilledWithJobsInFlight_RestartsAndCompletesEveryJobPayingOnce()
+    public async Task Serve_KilledWithJobsInFlight_RestartsAndCompletesEveryJob_PayingAgainOnlyForSubmitsCutMidCall()
     {
         var apiKey = "sk-crash-" + Guid.NewGuid().ToString("N");
         var emulatorPort = FreePort.Next();
@@ -107,7 +107,11 @@ public sealed class CrashTests(AzuriteFixture azurite, Xunit.Abstractions.ITestO
         var stats = await StatsAsync(plain, emulatorUrl);
         output.WriteLine($"After the restart: {stats.ToJsonString()}");
         output.WriteLine(restarted.Output);
-        Assert.Equal(Jobs, stats["accepted"]!.GetValue<int>());
+        // One paid submission per job, except where a kill cut a submit between the provider's answer and the record of
+        // its task id: such a job submits again, and says so (the only way to pay twice; DashScope has no idempotency key).
+        var resubmitted = UnconfirmedSubmits.In(firstLife + secondLife + restarted.Output);
+        output.WriteLine($"Jobs that submitted again over an intent a kill left unconfirmed: {resubmitted.Count} ({string.Join(", ", resubmitted)}).");
+        Assert.InRange(stats["accepted"]!.GetValue<int>(), Jobs, Jobs + resubmitted.Count);
 
         // Every image blob was written once: one committed block list (commits are create-only) and no blocks staged
         // after it by a second copy. (CreatedOn == LastModified does not work on Azurite: staging creates the blob.)

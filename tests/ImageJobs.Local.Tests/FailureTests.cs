@@ -115,8 +115,9 @@ public sealed class FailureTests(AzuriteFixture azurite, Xunit.Abstractions.ITes
     [Fact]
     public async Task Timeout_WhileProviderHoldsTaskPending_CancelsAtProviderAndEndsTimedOut()
     {
-        // wanx-v1 runs one task at a time: the first job holds the slot for ~3 s, so the second stays PENDING past its 1 s timeout.
-        await using var app = await TestApp.StartAsync(azurite, new DashScopeEmulatorOptions { TimeScale = 0.1 });
+        // wanx-v1 runs one task at a time: the first job holds the slot for 6.5-7.75 s, so the second stays PENDING well past
+        // its 1 s timeout, even when the deadline's timer wakes a second late (DurableTimers.RewaitStep) on a loaded machine.
+        await using var app = await TestApp.StartAsync(azurite, new DashScopeEmulatorOptions { TimeScale = 0.25 });
         var blocker = await app.StartJobAsync(Job("wanx-v1", "a slow lighthouse"));
         await Eventually.GetAsync(() => app.Emulator.Stats.Snapshot().Accepted == 1 ? "" : null, "the blocking job to be submitted");
         var id = await app.StartJobAsync(Job("wanx-v1", "a queued lighthouse", timeout: 1));
