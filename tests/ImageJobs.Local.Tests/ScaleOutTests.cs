@@ -142,7 +142,9 @@ public sealed partial class ScaleOutTests(AzuriteFixture azurite, Xunit.Abstract
             var stats = await emulator.StatsAsync();
             output.WriteLine($"Emulator: submissions {stats["submissions"]}, accepted {stats["accepted"]}, throttled {stats["throttled"]} "
                 + $"{stats["throttled_by_kind"]!.ToJsonString()}, queries {stats["queries"]}, list calls {stats["list_calls"]}.");
-            Assert.Equal(Jobs, stats["accepted"]!.GetValue<int>());
+            var resubmitted = UnconfirmedSubmits.In(victimOutput + string.Concat(hosts.Select(h => h.Output)));
+            output.WriteLine($"Jobs that submitted again over an intent the kill left unconfirmed: {resubmitted.Count}.");
+            Assert.InRange(stats["accepted"]!.GetValue<int>(), Jobs, Jobs + resubmitted.Count);
 
             // Every image blob written once (see CrashTests).
             var results = new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("results");

@@ -138,7 +138,7 @@ public sealed class TemporaryUploadTests(AzuriteFixture azurite) : IClassFixture
         var options = new ImageJobsOptions { InputMode = InputResolutionMode.TemporaryUpload, StateContainer = "state-" + Guid.NewGuid().ToString("N")[..8] };
         var state = new JobStateStore(blobs, options);
         var client = new ScriptedClient();
-        using var pacing = new ProviderPacing(TimeProvider.System);
+        var pacing = new ProviderPacing(state, TimeProvider.System, options);
         var activity = new SubmitTaskActivity(client, state, new InputResolver(blobs, options, TimeProvider.System), new DurationLearning(state, options, TimeProvider.System),
             pacing, options, TimeProvider.System, NullLogger<SubmitTaskActivity>.Instance);
         var job = new ImageJob

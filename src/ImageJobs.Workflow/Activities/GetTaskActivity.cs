@@ -14,11 +14,8 @@ public sealed class GetTaskActivity(DashScopeClient client, DurationLearning dur
     internal async Task<TaskSnapshot> RunAsync(TaskQuery input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        DashScopeTask task;
-        using (await pacing.QueryAsync(cancellationToken))
-        {
-            task = await client.GetTaskAsync(input.TaskId, cancellationToken);
-        }
+        await pacing.WaitForQuerySlotAsync(cancellationToken);
+        var task = await client.GetTaskAsync(input.TaskId, cancellationToken);
 
         var (active, _, ahead) = pollers.Touch(input.JobId, input.Model, task.SubmitTime);
         var status = task.Status.ToString();

@@ -45,12 +45,11 @@ public sealed partial class SubmitTaskActivity(
             LogUnconfirmedIntent(logger, input.JobId, record.Attempts);
         }
 
-        // Wait for this model's submit slot: briefly here, or on a durable timer in the orchestration.
-        var slot = pacing.ReserveSubmit(input.Model, request.ReservedSlot);
-        var wait = slot - time.GetUtcNow();
-        if (wait > ProviderPacing.MaxInlineWait)
+        // Wait for this model's submit slot, shared by every instance: briefly here, or on a durable timer in the orchestration.
+        var slot = await pacing.ReserveSubmitAsync(input.Model, input.JobId, request.ReservedSlot, cancellationToken);
+        if (slot - time.GetUtcNow() > ProviderPacing.MaxInlineWait)
         {
-            return new SubmitOutcome(null, false, new JobError(PacedCode, "Waiting for a submit slot under the model's rate limit."), true, wait, window) { ReservedSlot = slot };
+            return Paced(slot, window);
         }
 
         ResolvedInput resolved;
@@ -81,22 +80,26 @@ public sealed partial class SubmitTaskActivity(
             LogTemporaryInputs(logger, input.JobId, resolved.Uploads.Count - reused, reused);
         }
 
-        wait = slot - time.GetUtcNow();
-        if (wait > TimeSpan.Zero)
+        // Resolving may have taken long enough for the slot to pass: then it is replaced by the next free one.
+        slot = await pacing.ReserveSubmitAsync(input.Model, input.JobId, slot, cancellationToken);
+        if (slot - time.GetUtcNow() > ProviderPacing.MaxInlineWait)
         {
-            await Task.Delay(wait, time, cancellationToken);
+            return Paced(slot, window);
         }
 
         var providerRequest = DashScopeImageRequest.FromJson(input.Model, resolved.Input, input.Parameters);
         var intent = new SubmissionRecord(input.JobId, null, time.GetUtcNow(), null, (record?.Attempts ?? 0) + 1, resolved.Uploads);
         var intentTag = await state.PutSubmissionAsync(intent, record is null ? null : etag, cancellationToken);
+        var wait = slot - time.GetUtcNow();
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, time, cancellationToken);
+        }
+
         DashScopeTaskSubmission submission;
         try
         {
-            using (await pacing.SubmitGateAsync(input.Model, cancellationToken))
-            {
-                submission = await client.SubmitAsync(providerRequest, cancellationToken);
-            }
+            submission = await client.SubmitAsync(providerRequest, cancellationToken);
         }
         catch (DashScopeValidationException ex)
         {
@@ -123,6 +126,12 @@ public sealed partial class SubmitTaskActivity(
     }
 
     private static SubmitOutcome Failed(JobError error, DurationWindow window) => new(null, false, error, false, null, window);
+
+    private SubmitOutcome Paced(DateTimeOffset slot, DurationWindow window) =>
+        new(null, false, new JobError(PacedCode, "Waiting for a submit slot under the model's rate limit."), true, slot - time.GetUtcNow(), window)
+        {
+            ReservedSlot = slot,
+        };
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Warning,
         Message = "Job {JobId} has a submit intent without a task id (attempt {Attempts}): an earlier submit died mid-call and may have been paid; submitting again.")]

@@ -32,6 +32,12 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
     /// <summary>The external event that asks a job to stop (raised by <c>POST /api/jobs/{id}/cancel</c>).</summary>
     public const string CancelEventName = "CancelJob";
 
+    /// <summary>
+    /// How long before its submit slot a paced job wakes: more than a durable timer's error (about a second), less than
+    /// <see cref="ProviderPacing.MaxInlineWait"/>, so the submit activity waits the rest in place and sends on time.
+    /// </summary>
+    public static readonly TimeSpan PacedWakeLead = TimeSpan.FromSeconds(1.5);
+
     /// <summary>How many throttled or failed submits are retried before the job fails.</summary>
     public const int MaxSubmitAttempts = 10;
 
@@ -122,8 +128,10 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
                     return outcome with { Error = new JobError("Timeout", "The job's timeout passed while it waited for a submit slot."), Retryable = false };
                 }
 
+                // Wake ahead of the slot and let the activity wait the rest in place: a timer fires up to a second
+                // early or late, and a send more than ProviderPacing.LateTolerance late would have to take a new slot.
                 context.SetCustomStatus(new JobProgress("submitting", ProviderStatus: "QUEUED", NextPollAt: slot.UtcDateTime));
-                await context.WaitUntilAsync(slot.UtcDateTime, CancellationToken.None);
+                await context.CreateTimer(slot.UtcDateTime - PacedWakeLead, CancellationToken.None);
                 reserved = slot;
                 continue;
             }

@@ -29,7 +29,8 @@ public sealed record TemporaryInput(string Field, string Source, string Url, Dat
 /// <summary>
 /// The pipeline's own small records in blob storage (<see cref="ImageJobsOptions.StateContainer"/>):
 /// <c>jobs/{jobId}/submission.json</c>, delivery markers <c>jobs/{jobId}/delivered/{channel}</c>, and learned
-/// durations <c>models/{model}/durations.json</c>. Writes are create-only or ETag-conditional.
+/// durations <c>models/{model}/durations.json</c>, and the provider's shared pacing lanes <c>pacing/{lane}.json</c>
+/// (<see cref="ProviderPacing"/>). Writes are create-only or ETag-conditional.
 /// </summary>
 public sealed class JobStateStore(BlobServiceClient blobs, ImageJobsOptions options)
 {
@@ -99,6 +100,17 @@ public sealed class JobStateStore(BlobServiceClient blobs, ImageJobsOptions opti
     /// <summary>Writes a model's recent running times, only if unchanged since <paramref name="etag"/>.</summary>
     public Task<ETag> PutDurationsAsync(string model, IReadOnlyList<double> seconds, ETag? etag, CancellationToken cancellationToken) =>
         WriteAsync($"models/{model}/durations.json", seconds, etag, cancellationToken);
+
+    /// <summary>Reads a pacing lane's slots (<c>pacing/{lane}.json</c>; empty and a default ETag when there is none).</summary>
+    public async Task<(IReadOnlyList<PacingSlot> Slots, ETag ETag)> GetPacingAsync(string lane, CancellationToken cancellationToken)
+    {
+        var (record, etag) = await ReadAsync<PacingSlot[]>($"pacing/{lane}.json", cancellationToken);
+        return (record ?? [], etag);
+    }
+
+    /// <summary>Writes a pacing lane's slots, only if unchanged since <paramref name="etag"/> (default: only if absent).</summary>
+    public Task<ETag> PutPacingAsync(string lane, IReadOnlyList<PacingSlot> slots, ETag? etag, CancellationToken cancellationToken) =>
+        WriteAsync($"pacing/{lane}.json", slots, etag, cancellationToken);
 
     /// <summary>Deletes everything recorded for a job.</summary>
     public async Task DeleteJobAsync(string jobId, CancellationToken cancellationToken)
