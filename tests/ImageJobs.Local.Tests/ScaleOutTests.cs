@@ -21,8 +21,9 @@ namespace ImageJobs.Local.Tests;
 /// <summary>
 /// Several hosts on one storage account and one task hub, as real processes (like <see cref="CrashTests"/>), with the
 /// DashScope emulator as its own process, limits on: three hosts share 60 jobs and one is SIGKILLed while they run;
-/// two instances of <c>serve --instances 2</c> scan one uploads container; <c>serve --instances 3</c> reports a dead
-/// child and stops every instance on SIGTERM. Times (takeover, completion) are printed, never asserted.
+/// three instances submit 30 jobs of one model at once within its rate; two instances of <c>serve --instances 2</c>
+/// scan one uploads container; <c>serve --instances 3</c> reports a dead child and stops every instance on SIGTERM.
+/// Times (takeover, completion) are printed, never asserted.
 /// </summary>
 public sealed partial class ScaleOutTests(AzuriteFixture azurite, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
@@ -146,6 +147,9 @@ public sealed partial class ScaleOutTests(AzuriteFixture azurite, Xunit.Abstract
             output.WriteLine($"Jobs that submitted again over an intent the kill left unconfirmed: {resubmitted.Count}.");
             Assert.InRange(stats["accepted"]!.GetValue<int>(), Jobs, Jobs + resubmitted.Count);
 
+            // The three hosts paced their submits and queries through one set of shared lanes: nothing was throttled.
+            Assert.Equal(0, stats["throttled"]!.GetValue<int>());
+
             // Every image blob written once (see CrashTests).
             var results = new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("results");
             var images = 0;
@@ -185,6 +189,61 @@ public sealed partial class ScaleOutTests(AzuriteFixture azurite, Xunit.Abstract
                 host.Dispose();
                 KeepLog($"{hub}-host{i + 1}", host.Output);
             }
+        }
+    }
+
+    [Fact]
+    public async Task ThreeInstances_ThirtyJobsOfOneModelAtOnce_SubmitWithinTheModelsRate()
+    {
+        // The emulator at the documented limits: qwen-image takes 2 submits per second. Each instance alone would pace
+        // itself at 1.6/s; three would send 4.8/s if they did not share their lanes.
+        const int Jobs = 30;
+        using var emulator = await EmulatorProcess.StartAsync(limitScale: 1);
+        var environment = Environment("Pacing" + Guid.NewGuid().ToString("N")[..12], emulator);
+        using var http = Http();
+        var port = FreePorts(3);
+        using var serve = StartServe(["--instances", "3", "--urls", Url(port)], environment);
+        var children = new List<int>();
+        try
+        {
+            await serve.WaitUntilReadyAsync(http, Url(port) + "/api/jobs?top=1");
+            children.AddRange((await InstancesOfAsync(serve, 3)).Values);
+            foreach (var i in new[] { 1, 2 })
+            {
+                await serve.WaitUntilReadyAsync(http, Url(port + i) + "/api/jobs?top=1");
+            }
+
+            // 30 jobs within a second, round-robin over the three instances.
+            var posting = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, Jobs).Select(async i =>
+            {
+                using var response = await http.PostAsync(new Uri($"{Url(port + (i % 3))}/api/jobs"), JsonContent.Create(Job($"pacing-{i:D2}-{Guid.NewGuid():N}", "qwen-image")));
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            }));
+            output.WriteLine($"Posted {Jobs} jobs in {posting.Elapsed.TotalSeconds:0.00} s.");
+
+            var stats = await Eventually.GetAsync(async () => await emulator.StatsAsync() is var now && now["accepted"]!.GetValue<int>() >= Jobs ? now : null,
+                "every job to be submitted", TimeSpan.FromMinutes(3));
+            output.WriteLine($"Emulator: submissions {stats["submissions"]}, accepted {stats["accepted"]}, throttled {stats["throttled"]} "
+                + $"{stats["throttled_by_kind"]!.ToJsonString()}, queries {stats["queries"]}.");
+            Assert.Equal(0, stats["throttled"]!.GetValue<int>());
+            Assert.Equal(Jobs, stats["accepted"]!.GetValue<int>());
+
+            // The provider's own record of when each task was created: no one-second window holds more than 2.
+            using var list = new HttpRequestMessage(HttpMethod.Get, new Uri($"{emulator.Url}/api/v1/tasks?model_name=qwen-image&page_size=100"));
+            list.Headers.Authorization = new("Bearer", emulator.ApiKey);
+            using var listed = await http.SendAsync(list);
+            var created = (await listed.Content.ReadFromJsonAsync<JsonObject>())!["data"]!.AsArray()
+                .Select(t => t!["gmt_create"]!.GetValue<long>()).Order().ToList();
+            Assert.Equal(Jobs, created.Count);
+            var busiest = created.Max(start => created.Count(c => c >= start && c < start + 1000));
+            output.WriteLine($"Submits accepted over {(created[^1] - created[0]) / 1000.0:0.0} s; the busiest second held {busiest}.");
+            Assert.True(busiest <= 2, $"A one-second window held {busiest} submits.");
+            Assert.DoesNotContain(emulator.ApiKey, serve.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            children.ForEach(ChildProcess.KillProcess);
         }
     }
 

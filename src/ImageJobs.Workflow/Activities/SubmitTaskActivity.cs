@@ -88,13 +88,15 @@ public sealed partial class SubmitTaskActivity(
         }
 
         var providerRequest = DashScopeImageRequest.FromJson(input.Model, resolved.Input, input.Parameters);
-        var intent = new SubmissionRecord(input.JobId, null, time.GetUtcNow(), null, (record?.Attempts ?? 0) + 1, resolved.Uploads);
-        var intentTag = await state.PutSubmissionAsync(intent, record is null ? null : etag, cancellationToken);
         var wait = slot - time.GetUtcNow();
         if (wait > TimeSpan.Zero)
         {
             await Task.Delay(wait, time, cancellationToken);
         }
+
+        // The intent goes right before the call, so one left without a task id means a call was (about to be) made.
+        var intent = new SubmissionRecord(input.JobId, null, time.GetUtcNow(), null, (record?.Attempts ?? 0) + 1, resolved.Uploads);
+        var intentTag = await state.PutSubmissionAsync(intent, record is null ? null : etag, cancellationToken);
 
         DashScopeTaskSubmission submission;
         try
