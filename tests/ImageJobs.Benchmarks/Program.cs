@@ -8,6 +8,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "polls-sim" => PollsSimulation.Run(BenchmarkArgs.Parse(args[1..])),
     "throughput" => await PipelineBenchmarks.ThroughputAsync(BenchmarkArgs.Parse(args[1..])),
     "scale" => await ScaleBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
+    "scaleout" => await ScaleOutBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -49,6 +50,13 @@ static int Usage()
                       --scale N             (default 10000)
                       --timer-seconds S     (default 60)
                       --start-parallelism N starts in flight (default 48)
+          scaleout    1 vs N serve processes (serve --instances N, one Azurite, one task hub) x 200 jobs posted
+                      round-robin, emulator at a time scale with scaled rate windows: makespan and utilization
+                      against the provider-limit ideal, throttled submits, queries per job, CPU per process; with
+                      N > 1 the last instance is SIGKILLed once a third of the jobs are submitted, and the takeover
+                      is timed (SIGKILL -> survivors hold its partitions, and run the next step of one of its jobs)
+                      --processes 1,3 (default)  --jobs N (default 200)  --time-scale X (default 0.01)
+                      --kill true|false (default true)  --timeout-seconds S (default 600)
 
         """ + RuntimeKnobs.Usage);
     return 2;

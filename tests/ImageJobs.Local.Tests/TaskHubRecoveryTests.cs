@@ -95,6 +95,9 @@ public sealed class TaskHubRecoveryTests(AzuriteFixture azurite) : IClassFixture
 
         Assert.Equal(LocalRecovery.Visibility, settings.WorkItemQueueVisibilityTimeout);
         Assert.Equal(TimeSpan.FromMinutes(2), settings.ControlQueueVisibilityTimeout); // named explicitly: kept
+        var unset = new DurableTask.AzureStorage.AzureStorageOrchestrationServiceSettings();
+        LocalRecovery.Apply(unset);
+        Assert.Equal((LocalRecovery.Visibility, LocalRecovery.ControlQueueVisibility), (unset.WorkItemQueueVisibilityTimeout, unset.ControlQueueVisibilityTimeout));
         Assert.Equal(LocalRecovery.LeaseInterval, settings.LeaseInterval);
         Assert.Equal(LocalRecovery.LeaseRenewInterval, settings.LeaseRenewInterval);
         Assert.EndsWith("-" + Environment.ProcessId, settings.WorkerId, StringComparison.Ordinal);

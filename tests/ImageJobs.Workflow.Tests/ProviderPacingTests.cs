@@ -75,13 +75,20 @@ public sealed class ProviderPacingTests(AzuriteFixture azurite) : IClassFixture<
     }
 
     [Fact]
-    public void Interval_ScalesWithTheRateWindow()
+    public void Interval_ScalesWithTheRateWindow_KeepingAMinimumMargin()
     {
         var pacing = new ProviderPacing(new JobStateStore(new BlobServiceClient(azurite.ConnectionString), new ImageJobsOptions()), TimeProvider.System,
             new ImageJobsOptions { RateWindowScale = 0.01 });
 
-        Assert.Equal(0.00625, pacing.Interval(2).TotalSeconds, precision: 9);
-        Assert.Equal(0.001, pacing.LateTolerance.TotalSeconds, precision: 9);
+        // A 10 ms window still keeps 20 ms to spare: 2 calls per (10 + 20) ms, a late send up to 8 ms.
+        Assert.Equal(0.015, pacing.Interval(2).TotalSeconds, precision: 9);
+        Assert.Equal(0.008, pacing.LateTolerance.TotalSeconds, precision: 9);
+
+        var unscaled = new ProviderPacing(new JobStateStore(new BlobServiceClient(azurite.ConnectionString), new ImageJobsOptions()), TimeProvider.System,
+            new ImageJobsOptions());
+        Assert.Equal(0.625, unscaled.Interval(2).TotalSeconds, precision: 9);
+        Assert.Equal(0.0625, unscaled.Interval(20).TotalSeconds, precision: 9);
+        Assert.Equal(0.1, unscaled.LateTolerance.TotalSeconds, precision: 9);
     }
 
     [Fact]

@@ -7,9 +7,12 @@ namespace ImageJobs.Local.Durable;
 /// up within seconds rather than minutes. In Azure the Functions app keeps Durable's defaults: the platform drains
 /// instances before it stops them, and scale-out there is measured in minutes anyway.
 /// <list type="table">
-/// <item><term>queue visibility (work items and control queues)</term><description>10 s instead of 5 min, renewed every
-/// <see cref="RenewEvery"/> while a work item runs (<see cref="WorkItemLeaseKeeper"/>), so a long activity is never
+/// <item><term>work-item queue visibility</term><description>10 s instead of 5 min, renewed every
+/// <see cref="RenewEvery"/> while an activity runs (<see cref="WorkItemLeaseKeeper"/>), so a long activity is never
 /// handed out twice by a live process</description></item>
+/// <item><term>control-queue visibility</term><description>60 s instead of 5 min (<see cref="ControlQueueVisibility"/>):
+/// the provider dequeues control messages ahead into a buffer, where nothing renews them, and under load they wait
+/// there for their session</description></item>
 /// <item><term>partition leases</term><description>10 s, renewed every 3 s, acquired every 3 s (Durable: 30 s, 10 s,
 /// 10 s): a dead process's partitions move within about 13 s</description></item>
 /// <item><term>worker id</term><description>machine name and process id, so two processes on one machine never share
@@ -20,8 +23,18 @@ namespace ImageJobs.Local.Durable;
 /// </summary>
 public static class LocalRecovery
 {
-    /// <summary>How long a dequeued message stays invisible before another process may take it.</summary>
+    /// <summary>How long a dequeued work-item (activity) message stays invisible before another process may take it.</summary>
     public static readonly TimeSpan Visibility = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a dequeued control-queue (orchestration) message stays invisible before another process may take it.
+    /// Longer than <see cref="Visibility"/>: the provider prefetches control messages into a buffer (up to
+    /// <c>controlQueueBufferThreshold</c>) where they wait for their instance's turn unrenewed. At 10 s, 200 jobs at once
+    /// on Azurite kept messages buffered past it; they were delivered again while the first copy ran ("split brain",
+    /// pop receipts that no longer matched), and 43–71 of the 200 jobs never finished. At 60 s all 200 did, with no
+    /// error. A killed process's buffered messages therefore reappear within a minute.
+    /// </summary>
+    public static readonly TimeSpan ControlQueueVisibility = TimeSpan.FromSeconds(60);
 
     /// <summary>How often a running work item's messages are renewed (at most; see <see cref="RenewInterval"/>).</summary>
     public static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(3);
@@ -57,7 +70,7 @@ public static class LocalRecovery
 
         if (settings.ControlQueueVisibilityTimeout == defaults.ControlQueueVisibilityTimeout)
         {
-            settings.ControlQueueVisibilityTimeout = Visibility;
+            settings.ControlQueueVisibilityTimeout = ControlQueueVisibility;
         }
 
         settings.LeaseInterval = LeaseInterval;

@@ -88,15 +88,25 @@ public sealed partial class SubmitTaskActivity(
         }
 
         var providerRequest = DashScopeImageRequest.FromJson(input.Model, resolved.Input, input.Parameters);
-        var wait = slot - time.GetUtcNow();
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait, time, cancellationToken);
-        }
+        await WaitUntilAsync(slot, cancellationToken);
 
         // The intent goes right before the call, so one left without a task id means a call was (about to be) made.
         var intent = new SubmissionRecord(input.JobId, null, time.GetUtcNow(), null, (record?.Attempts ?? 0) + 1, resolved.Uploads);
         var intentTag = await state.PutSubmissionAsync(intent, record is null ? null : etag, cancellationToken);
+
+        // A slow intent write (a loaded storage account) can make the send late enough to crowd the next slots into one
+        // of the provider's windows: then it takes the next free slot instead.
+        while (time.GetUtcNow() > slot + pacing.LateTolerance)
+        {
+            slot = await pacing.ReserveSubmitAsync(input.Model, input.JobId, null, cancellationToken);
+            if (slot - time.GetUtcNow() > ProviderPacing.MaxInlineWait)
+            {
+                await state.ReleaseSubmissionAsync(intent, intentTag, cancellationToken);
+                return Paced(slot, window);
+            }
+
+            await WaitUntilAsync(slot, cancellationToken);
+        }
 
         DashScopeTaskSubmission submission;
         try
@@ -128,6 +138,15 @@ public sealed partial class SubmitTaskActivity(
     }
 
     private static SubmitOutcome Failed(JobError error, DurationWindow window) => new(null, false, error, false, null, window);
+
+    private async Task WaitUntilAsync(DateTimeOffset slot, CancellationToken cancellationToken)
+    {
+        var wait = slot - time.GetUtcNow();
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, time, cancellationToken);
+        }
+    }
 
     private SubmitOutcome Paced(DateTimeOffset slot, DurationWindow window) =>
         new(null, false, new JobError(PacedCode, "Waiting for a submit slot under the model's rate limit."), true, slot - time.GetUtcNow(), window)

@@ -24,9 +24,9 @@ public sealed record PacingSlot(
 /// inline (the poll schedule already spreads polls to fit).</item>
 /// </list>
 /// A lane is one small blob (<c>pacing/{lane}.json</c> in <see cref="ImageJobsOptions.StateContainer"/>) listing the
-/// reserved call times, each at least <see cref="Interval"/> from the next: <c>window / (limit × </c><see cref="Headroom"/><c>)</c>,
-/// so any window holds at most the limit, with <c>1 - Headroom</c> of a window to spare for late sends and network
-/// jitter. A reservation is one ETag-conditional write (the lane as this process last wrote it), so an uncontended
+/// reserved call times, each at least <see cref="Interval"/> from the next: <c>(window + margin) / limit</c>, so any
+/// window holds at most the limit, with the <see cref="Margin"/> (a quarter of a window, at least
+/// <see cref="MinMargin"/>) to spare for late sends and network jitter. A reservation is one ETag-conditional write (the lane as this process last wrote it), so an uncontended
 /// submit costs one storage round trip; when another instance wrote in between, the write is refused, and the lane is
 /// read and placed again. Reservations made in one process meanwhile go out together in the next write. A slot is a
 /// time, not a lock: an instance that dies holding one leaves a gap of one interval, and the job, resumed elsewhere,
@@ -58,14 +58,26 @@ public sealed class ProviderPacing
         _window = TimeSpan.FromSeconds(options.RateWindowScale);
     }
 
-    /// <summary>
-    /// How late a reserved slot may still be used: a tenth of a window. Later, the job takes a new slot (a send that late
-    /// could crowd the next ones into one window).
-    /// </summary>
-    public TimeSpan LateTolerance => _window * 0.1;
+    /// <summary>The least spare time in every window, for late sends and network jitter, however small the window is scaled.</summary>
+    public static readonly TimeSpan MinMargin = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>The least time between two calls of a lane whose limit is <paramref name="perWindow"/> calls per window.</summary>
-    public TimeSpan Interval(int perWindow) => _window / (perWindow * Headroom);
+    /// <summary>
+    /// The spare time of each window: <c>window × (1 / </c><see cref="Headroom"/><c> - 1)</c> (a quarter of a window), at
+    /// least <see cref="MinMargin"/>.
+    /// </summary>
+    public TimeSpan Margin => TimeSpan.FromTicks(Math.Max((long)(_window.Ticks * ((1 / Headroom) - 1)), MinMargin.Ticks));
+
+    /// <summary>
+    /// How late a reserved slot may still be used: 40 % of the <see cref="Margin"/> (a tenth of a window), leaving the
+    /// rest for jitter. Later, the job takes a new slot (a send that late could crowd the next ones into one window).
+    /// </summary>
+    public TimeSpan LateTolerance => Margin * 0.4;
+
+    /// <summary>
+    /// The least time between two calls of a lane whose limit is <paramref name="perWindow"/> calls per window:
+    /// <c>(window + </c><see cref="Margin"/><c>) / limit</c>, so any <c>limit + 1</c> calls span more than a window.
+    /// </summary>
+    public TimeSpan Interval(int perWindow) => (_window + Margin) / perWindow;
 
     /// <summary>
     /// The submit slot of <paramref name="jobId"/> for <paramref name="model"/>: <paramref name="held"/> while it is due
