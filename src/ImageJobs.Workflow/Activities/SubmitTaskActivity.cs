@@ -95,8 +95,9 @@ public sealed partial class SubmitTaskActivity(
         var intentTag = await state.PutSubmissionAsync(intent, record is null ? null : etag, cancellationToken);
 
         // A slow intent write (a loaded storage account) can make the send late enough to crowd the next slots into one
-        // of the provider's windows: then it takes the next free slot instead.
-        while (time.GetUtcNow() > slot + pacing.LateTolerance)
+        // of the provider's windows: then it takes the next free slot instead (once: a wait in place is never late by
+        // more than the timer's own error, which the lane's margin covers).
+        if (time.GetUtcNow() > slot + pacing.LateTolerance)
         {
             slot = await pacing.ReserveSubmitAsync(input.Model, input.JobId, null, cancellationToken);
             if (slot - time.GetUtcNow() > ProviderPacing.MaxInlineWait)
