@@ -179,20 +179,7 @@ internal sealed class Rig : IAsyncDisposable
         return self.TotalProcessorTime.TotalSeconds;
     }
 
-    private double AzuriteCpuSeconds()
-    {
-        // /proc/{pid}/stat fields 14 and 15: utime and stime in clock ticks (100 per second on Linux), since it started.
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{_azurite.ProcessId}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-        }
-        catch (IOException)
-        {
-            return double.NaN;
-        }
-    }
+    private double AzuriteCpuSeconds() => ProcessCpu.Seconds(_azurite.ProcessId);
 
     public async ValueTask DisposeAsync()
     {

@@ -113,7 +113,7 @@ internal static partial class ScaleOutBenchmark
 
                 return pids.Count == processes && await AllReadyAsync(http, port, processes);
             }, TimeSpan.FromMinutes(3), "every instance to listen");
-            var cpuAtStart = pids.ToDictionary(x => x.Key, x => CpuSeconds(x.Value));
+            var cpuAtStart = pids.ToDictionary(x => x.Key, x => ProcessCpu.Seconds(x.Value));
 
             // 200 jobs, models round-robin, instances round-robin.
             var bodies = ModelJobs.Bodies;
@@ -149,8 +149,8 @@ internal static partial class ScaleOutBenchmark
                     var victim = pids[processes];
                     var worker = LocalRecovery.WorkerIdOf(victim);
                     deadPartitions = (await OwnersAsync(partitions)).Where(o => o.Value == worker).Select(o => o.Key).ToHashSet();
-                    orphans = ids.Select(j => j.Id).Where(id => !(rows.TryGetValue(id, out var r) && r.Status == "Completed") && deadPartitions.Contains(PartitionOf(id))).ToList();
-                    cpuAtKill[processes] = CpuSeconds(victim);
+                    orphans = ids.Select(j => j.Id).Where(id => !(rows.TryGetValue(id, out var r) && r.Status == "Completed") && deadPartitions.Contains(TaskHubPartitions.Of(id, PartitionCount))).ToList();
+                    cpuAtKill[processes] = ProcessCpu.Seconds(victim);
                     Process.GetProcessById(victim).Kill();
                     killedAt = DateTimeOffset.UtcNow;
                     killedAfter = clock.Elapsed.TotalSeconds;
@@ -215,7 +215,7 @@ internal static partial class ScaleOutBenchmark
             report.Add($"{p}.queries_per_job", stats.Queries / (double)jobs);
             foreach (var (n, pid) in pids.OrderBy(x => x.Key))
             {
-                var used = (cpuAtKill.TryGetValue(n, out var atKill) ? atKill : CpuSeconds(pid)) - cpuAtStart[n];
+                var used = (cpuAtKill.TryGetValue(n, out var atKill) ? atKill : ProcessCpu.Seconds(pid)) - cpuAtStart[n];
                 var alive = cpuAtKill.ContainsKey(n) ? killedAfter!.Value : wall;
                 report.Add($"{p}.cpu.instance{n}_cores", used / alive, "cores", cpuAtKill.ContainsKey(n) ? "until it was killed" : "");
             }
@@ -319,18 +319,6 @@ internal static partial class ScaleOutBenchmark
         return owners;
     }
 
-    // DurableTask.AzureStorage: an instance lives in control queue FNV-1a(instance id) % partition count.
-    private static int PartitionOf(string instanceId)
-    {
-        var hash = 2166136261;
-        foreach (var b in Encoding.UTF8.GetBytes(instanceId))
-        {
-            hash = unchecked((hash ^ b) * 16777619);
-        }
-
-        return (int)(hash % PartitionCount);
-    }
-
     private static async Task<List<(string Model, DateTimeOffset Start, DateTimeOffset End)>> ListProviderTasksAsync(DashScopeEmulatorHost emulator)
     {
         var api = new DashScopeClient(new DashScopeClientOptions { Endpoint = emulator.BaseAddress, ApiKey = ApiKey });
@@ -343,21 +331,6 @@ internal static partial class ScaleOutBenchmark
             {
                 return tasks;
             }
-        }
-    }
-
-    // /proc/{pid}/stat fields 14 and 15: utime and stime in clock ticks (100 per second on Linux).
-    private static double CpuSeconds(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-        }
-        catch (IOException)
-        {
-            return double.NaN;
         }
     }
 

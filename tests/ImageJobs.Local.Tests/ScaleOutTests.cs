@@ -201,17 +201,10 @@ public sealed partial class ScaleOutTests(AzuriteFixture azurite, Xunit.Abstract
         using var emulator = await EmulatorProcess.StartAsync(limitScale: 1);
         var environment = Environment("Pacing" + Guid.NewGuid().ToString("N")[..12], emulator);
         using var http = Http();
-        var port = FreePorts(3);
-        using var serve = StartServe(["--instances", "3", "--urls", Url(port)], environment);
-        var children = new List<int>();
+        var (serve, port, children) = await StartInstancesAsync(3, environment, http);
+        using var _ = serve;
         try
         {
-            await serve.WaitUntilReadyAsync(http, Url(port) + "/api/jobs?top=1");
-            children.AddRange((await InstancesOfAsync(serve, 3)).Values);
-            foreach (var i in new[] { 1, 2 })
-            {
-                await serve.WaitUntilReadyAsync(http, Url(port + i) + "/api/jobs?top=1");
-            }
 
             // 30 jobs within a second, round-robin over the three instances.
             var posting = Stopwatch.StartNew();
@@ -254,14 +247,10 @@ public sealed partial class ScaleOutTests(AzuriteFixture azurite, Xunit.Abstract
         using var emulator = await EmulatorProcess.StartAsync(limitScale: 5);
         var environment = Environment("Uploads" + Guid.NewGuid().ToString("N")[..12], emulator);
         using var http = Http();
-        var port = FreePorts(2);
-        using var serve = StartServe(["--instances", "2", "--urls", Url(port)], environment);
-        var pids = new List<int>();
+        var (serve, port, pids) = await StartInstancesAsync(2, environment, http);
+        using var _ = serve;
         try
         {
-            await serve.WaitUntilReadyAsync(http, Url(port) + "/api/jobs?top=1");
-            pids.AddRange((await InstancesOfAsync(serve, 2)).Values);
-            await serve.WaitUntilReadyAsync(http, Url(port + 1) + "/api/jobs?top=1");
 
             // Twenty uploads at once, and two that cannot become jobs (their parameters are not JSON).
             var uploads = new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(ImageJobsOptions.UploadsContainer);
@@ -425,6 +414,32 @@ public sealed partial class ScaleOutTests(AzuriteFixture azurite, Xunit.Abstract
         }
     }
 
+    // `serve --instances count` on consecutive free ports, once every instance answers; the children's pids.
+    private static async Task<(ChildProcess Serve, int Port, List<int> Children)> StartInstancesAsync(
+        int count, Dictionary<string, string> environment, HttpClient http)
+    {
+        var port = FreePorts(count);
+        var serve = StartServe(["--instances", count.ToString(CultureInfo.InvariantCulture), "--urls", Url(port)], environment);
+        var children = new List<int>();
+        try
+        {
+            await serve.WaitUntilReadyAsync(http, Url(port) + "/api/jobs?top=1");
+            children.AddRange((await InstancesOfAsync(serve, count)).Values);
+            for (var i = 1; i < count; i++)
+            {
+                await serve.WaitUntilReadyAsync(http, Url(port + i) + "/api/jobs?top=1");
+            }
+
+            return (serve, port, children);
+        }
+        catch
+        {
+            children.ForEach(ChildProcess.KillProcess);
+            serve.Dispose();
+            throw;
+        }
+    }
+
     private static ChildProcess StartServe(IEnumerable<string> arguments, Dictionary<string, string> environment) =>
         ChildProcess.Start(ChildProcess.BuiltDll("ImageJobs.Local"), ["serve", .. arguments, "--root", RepoPaths.Root], environment);
 
@@ -461,17 +476,7 @@ public sealed partial class ScaleOutTests(AzuriteFixture azurite, Xunit.Abstract
     // LocalRecovery: the worker id of a host is its machine name and process id.
     private static string WorkerId(ChildProcess host) => Durable.LocalRecovery.WorkerIdOf(host.Process.Id);
 
-    // DurableTask.AzureStorage: an instance lives in control queue FNV-1a(instance id) % partition count.
-    private static int PartitionOf(string instanceId)
-    {
-        var hash = 2166136261;
-        foreach (var b in Encoding.UTF8.GetBytes(instanceId))
-        {
-            hash = unchecked((hash ^ b) * 16777619);
-        }
-
-        return (int)(hash % PartitionCount);
-    }
+    private static int PartitionOf(string instanceId) => TaskHubPartitions.Of(instanceId, PartitionCount);
 
     /// <summary>Partition index → current owner, from the task hub's partition table.</summary>
     private async Task<Dictionary<int, string?>> PartitionOwnersAsync(string hub)

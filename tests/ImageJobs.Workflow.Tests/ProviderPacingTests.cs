@@ -80,9 +80,9 @@ public sealed class ProviderPacingTests(AzuriteFixture azurite) : IClassFixture<
         var pacing = new ProviderPacing(new JobStateStore(new BlobServiceClient(azurite.ConnectionString), new ImageJobsOptions()), TimeProvider.System,
             new ImageJobsOptions { RateWindowScale = 0.01 });
 
-        // A 10 ms window still keeps 20 ms to spare: 2 calls per (10 + 20) ms, a late send up to 8 ms.
-        Assert.Equal(0.015, pacing.Interval(2).TotalSeconds, precision: 9);
-        Assert.Equal(0.008, pacing.LateTolerance.TotalSeconds, precision: 9);
+        // A 10 ms window still keeps 50 ms to spare: 2 calls per (10 + 50) ms, a late send up to 20 ms.
+        Assert.Equal(0.03, pacing.Interval(2).TotalSeconds, precision: 9);
+        Assert.Equal(0.02, pacing.LateTolerance.TotalSeconds, precision: 9);
 
         var unscaled = new ProviderPacing(new JobStateStore(new BlobServiceClient(azurite.ConnectionString), new ImageJobsOptions()), TimeProvider.System,
             new ImageJobsOptions());

@@ -59,7 +59,7 @@ public sealed class ProviderPacing
     }
 
     /// <summary>The least spare time in every window, for late sends and network jitter, however small the window is scaled.</summary>
-    public static readonly TimeSpan MinMargin = TimeSpan.FromMilliseconds(20);
+    public static readonly TimeSpan MinMargin = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
     /// The spare time of each window: <c>window × (1 / </c><see cref="Headroom"/><c> - 1)</c> (a quarter of a window), at
