@@ -66,6 +66,7 @@ internal sealed class RuntimeKnobs
             ("settings.maxConcurrentOrchestratorFunctions", settings.MaxConcurrentTaskOrchestrationWorkItems),
             ("settings.maxConcurrentActivityFunctions", settings.MaxConcurrentTaskActivityWorkItems),
             ("settings.controlQueueVisibilityTimeout_s", settings.ControlQueueVisibilityTimeout.TotalSeconds),
+            ("settings.controlQueueBufferThreshold", settings.ControlQueueBufferThreshold),
             ("settings.workItemQueueVisibilityTimeout_s", settings.WorkItemQueueVisibilityTimeout.TotalSeconds),
         };
         foreach (var (name, value) in rows)

@@ -90,14 +90,17 @@ public sealed class TaskHubRecoveryTests(AzuriteFixture azurite) : IClassFixture
             settings: new Dictionary<string, string?>
             {
                 ["AzureFunctionsJobHost:extensions:durableTask:storageProvider:controlQueueVisibilityTimeout"] = "00:02:00",
+                ["AzureFunctionsJobHost:extensions:durableTask:storageProvider:controlQueueBufferThreshold"] = "100",
             });
         var settings = app.Environment.TaskHub!.Settings;
 
         Assert.Equal(LocalRecovery.Visibility, settings.WorkItemQueueVisibilityTimeout);
         Assert.Equal(TimeSpan.FromMinutes(2), settings.ControlQueueVisibilityTimeout); // named explicitly: kept
-        var unset = new DurableTask.AzureStorage.AzureStorageOrchestrationServiceSettings();
+        Assert.Equal(100, settings.ControlQueueBufferThreshold); // named explicitly: kept
+        var unset = new DurableTask.AzureStorage.AzureStorageOrchestrationServiceSettings { ControlQueueBufferThreshold = 256 }; // Durable's default
         LocalRecovery.Apply(unset);
         Assert.Equal((LocalRecovery.Visibility, LocalRecovery.ControlQueueVisibility), (unset.WorkItemQueueVisibilityTimeout, unset.ControlQueueVisibilityTimeout));
+        Assert.Equal(LocalRecovery.ControlQueueBufferThreshold, unset.ControlQueueBufferThreshold);
         Assert.Equal(LocalRecovery.LeaseInterval, settings.LeaseInterval);
         Assert.Equal(LocalRecovery.LeaseRenewInterval, settings.LeaseRenewInterval);
         Assert.EndsWith("-" + Environment.ProcessId, settings.WorkerId, StringComparison.Ordinal);
