@@ -8,18 +8,27 @@ public sealed class PollScheduleTests
     private static readonly DurationWindow Edit = new(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15));
 
     [Fact]
-    public void NextDelay_JustSubmitted_FirstCheckAtMinPlusLag()
+    public void NextDelay_JustSubmitted_FirstCheckAtMinPlusLagLessTheRuntimeReserve()
     {
         var delay = PollSchedule.NextDelay(running: true, TimeSpan.Zero, Wanx, activeJobs: 1);
 
-        Assert.Equal(TimeSpan.FromSeconds(26 + 2.6), delay);
+        Assert.Equal(TimeSpan.FromSeconds(26 + 2.6 - 1), delay);
     }
 
     [Fact]
-    public void NextDelay_PastMin_TightensToTenPercentOfElapsed()
+    public void NextDelay_PastMin_TightensToTenPercentOfElapsed_LessTheRuntimeReserve()
     {
-        Assert.Equal(TimeSpan.FromSeconds(3), PollSchedule.NextDelay(true, TimeSpan.FromSeconds(30), Wanx, 1));
-        Assert.Equal(TimeSpan.FromSeconds(1.5), PollSchedule.NextDelay(true, TimeSpan.FromSeconds(6), new(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15)), 1));
+        Assert.Equal(TimeSpan.FromSeconds(3 - 1), PollSchedule.NextDelay(true, TimeSpan.FromSeconds(30), Wanx, 1));
+        Assert.Equal(TimeSpan.FromSeconds(1.5 - 1), PollSchedule.NextDelay(true, TimeSpan.FromSeconds(6), new(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15)), 1));
+    }
+
+    [Fact]
+    public void Planned_ReserveAsLargeAsTheLag_KeepsAQuarterOfIt()
+    {
+        var options = new PollScheduleOptions { MinLag = TimeSpan.FromSeconds(1), RuntimeReserve = TimeSpan.FromSeconds(1) };
+
+        Assert.Equal(TimeSpan.FromSeconds(0.25), PollSchedule.Planned(TimeSpan.FromSeconds(2), options));
+        Assert.Equal(TimeSpan.FromSeconds(1.5), PollSchedule.Planned(TimeSpan.FromSeconds(2), new PollScheduleOptions { RuntimeReserve = TimeSpan.Zero }));
     }
 
     [Fact]
@@ -51,8 +60,9 @@ public sealed class PollScheduleTests
         var edit = new DurationWindow(TimeSpan.FromSeconds(0.05), TimeSpan.FromSeconds(0.15));
 
         Assert.Equal(TimeSpan.FromSeconds(0.25), PollSchedule.NextDelay(running: false, TimeSpan.Zero, edit, activeJobs: 400, options: scaled));
-        Assert.Equal(TimeSpan.FromSeconds(0.015), PollSchedule.NextDelay(running: true, TimeSpan.FromSeconds(0.06), edit, 1, options: scaled));
-        Assert.Equal(TimeSpan.FromSeconds(1.5), PollSchedule.NextDelay(running: true, TimeSpan.FromSeconds(0.06), edit, 1));
+        Assert.Equal(TimeSpan.FromSeconds(0.01), scaled.RuntimeReserve);
+        Assert.Equal(TimeSpan.FromMilliseconds(5), PollSchedule.NextDelay(running: true, TimeSpan.FromSeconds(0.06), edit, 1, options: scaled));
+        Assert.Equal(TimeSpan.FromSeconds(1.5 - 1), PollSchedule.NextDelay(running: true, TimeSpan.FromSeconds(0.06), edit, 1));
         Assert.Same(scaled, scaled.ForRateWindow(1));
         Assert.Throws<ArgumentOutOfRangeException>(() => scaled.ForRateWindow(0));
     }
@@ -60,7 +70,7 @@ public sealed class PollScheduleTests
     [Fact]
     public void NextDelay_RunningTask_NotSlowedByOtherJobs()
     {
-        Assert.Equal(TimeSpan.FromSeconds(3), PollSchedule.NextDelay(running: true, TimeSpan.FromSeconds(30), Wanx, activeJobs: 400));
+        Assert.Equal(TimeSpan.FromSeconds(2), PollSchedule.NextDelay(running: true, TimeSpan.FromSeconds(30), Wanx, activeJobs: 400));
     }
 
     [Fact]
@@ -72,9 +82,10 @@ public sealed class PollScheduleTests
     }
 
     [Fact]
-    public void NextDelay_AnyFinishTime_DetectedWithinAllowedLag()
+    public void NextDelay_AnyFinishTime_DetectedWithinAllowedLag_LeavingTheReserveToTheRuntime()
     {
-        // Walk the schedule for finish times across the window and beyond: the lag is always within budget.
+        // Walk the schedule for finish times across the window and beyond: on exact timers the lag always leaves the
+        // runtime reserve (1 s) of the allowed lag free, or three quarters of it when the lag is shorter than 4/3 s.
         for (var finish = 26.0; finish < 200; finish += 0.37)
         {
             var t = 0.0;
@@ -84,7 +95,7 @@ public sealed class PollScheduleTests
             }
 
             var allowed = Math.Max(1.5, 0.1 * finish);
-            Assert.True(t - finish <= Math.Min(30, allowed) + 1e-9, $"finish {finish:F2}s detected at {t:F2}s");
+            Assert.True(t - finish <= Math.Min(30, Math.Max(allowed - 1, allowed / 4)) + 1e-9, $"finish {finish:F2}s detected at {t:F2}s");
         }
     }
 

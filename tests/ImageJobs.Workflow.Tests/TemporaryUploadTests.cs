@@ -152,19 +152,23 @@ public sealed class TemporaryUploadTests(AzuriteFixture azurite) : IClassFixture
 
         var throttled = await activity.RunAsync(new SubmitRequest(job), CancellationToken.None);
         Assert.Equal(("Throttling.RateQuota", true), (throttled.Error?.Code, throttled.Retryable));
+        Assert.Null(throttled.SubmittedAt);
         var (kept, _) = await state.GetSubmissionAsync(job.JobId, CancellationToken.None);
         Assert.True(kept!.Refused);
         var upload = Assert.Single(kept.Uploads!);
         Assert.Equal(("input.base_image_url", reference), (upload.Field, upload.Source));
 
+        var beforeSubmit = DateTimeOffset.UtcNow;
         var submitted = await activity.RunAsync(new SubmitRequest(job), CancellationToken.None);
         Assert.Equal(("task-1", false), (submitted.TaskId, submitted.Reused));
+        Assert.InRange(submitted.SubmittedAt!.Value, beforeSubmit, DateTimeOffset.UtcNow); // when the provider accepted it
         Assert.Equal(1, client.Uploads);
         Assert.Equal(1, client.Policies);
         Assert.Equal([upload.Url, upload.Url], client.SubmittedBaseImages);
 
         var replayed = await activity.RunAsync(new SubmitRequest(job), CancellationToken.None);
         Assert.Equal(("task-1", true), (replayed.TaskId, replayed.Reused));
+        Assert.Equal(submitted.SubmittedAt, replayed.SubmittedAt); // a reused task keeps its first acceptance time
         Assert.Equal((1, 2), (client.Uploads, client.SubmittedBaseImages.Count));
         var (record, _) = await state.GetSubmissionAsync(job.JobId, CancellationToken.None);
         Assert.Equal((2, false), (record!.Attempts, record.Refused));

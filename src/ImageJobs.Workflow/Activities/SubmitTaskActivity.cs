@@ -37,7 +37,7 @@ public sealed partial class SubmitTaskActivity(
         var (record, etag) = await state.GetSubmissionAsync(input.JobId, cancellationToken);
         if (record?.TaskId is { } existing)
         {
-            return new SubmitOutcome(existing, Reused: true, null, false, null, window);
+            return new SubmitOutcome(existing, Reused: true, null, false, null, window) { SubmittedAt = record.SubmittedAt };
         }
 
         if (record is { Refused: false })
@@ -134,8 +134,9 @@ public sealed partial class SubmitTaskActivity(
         }
 
         // Record the task id at once; CancellationToken.None because the task is paid for whatever happens now.
-        await state.PutSubmissionAsync(intent with { TaskId = submission.TaskId, SubmittedAt = time.GetUtcNow() }, intentTag, CancellationToken.None);
-        return new SubmitOutcome(submission.TaskId, false, null, false, null, window);
+        var submittedAt = time.GetUtcNow();
+        await state.PutSubmissionAsync(intent with { TaskId = submission.TaskId, SubmittedAt = submittedAt }, intentTag, CancellationToken.None);
+        return new SubmitOutcome(submission.TaskId, false, null, false, null, window) { SubmittedAt = submittedAt };
     }
 
     private static SubmitOutcome Failed(JobError error, DurationWindow window) => new(null, false, error, false, null, window);

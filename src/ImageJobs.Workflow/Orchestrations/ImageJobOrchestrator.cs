@@ -176,7 +176,11 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
         TaskOrchestrationContext context, ImageJob job, SubmitOutcome submitted, DateTime deadline)
     {
         var query = new TaskQuery(job.JobId, job.Model, submitted.TaskId!);
-        var submittedAt = context.CurrentUtcDateTime;
+        // The task runs from when the provider accepted it (the activity's clock, kept in history), not from this
+        // episode, which starts an activity hop later; never later than now, should the two clocks disagree.
+        var submittedAt = submitted.SubmittedAt?.UtcDateTime is { } accepted && accepted < context.CurrentUtcDateTime
+            ? accepted
+            : context.CurrentUtcDateTime;
         var window = submitted.Window;
         var schedule = Schedule.ForRateWindow(submitted.RateWindowScale);
 

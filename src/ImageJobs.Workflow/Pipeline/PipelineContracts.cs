@@ -17,6 +17,13 @@ public sealed record SubmitOutcome(string? TaskId, bool Reused, JobError? Error,
     /// <summary>A submit slot reserved for the job (when <see cref="Error"/> is <see cref="Activities.SubmitTaskActivity.PacedCode"/>): pass it back when it is due.</summary>
     public DateTimeOffset? ReservedSlot { get; init; }
 
+    /// <summary>
+    /// When the provider accepted the task, by the activity's clock (recorded with the task id, so a reused task keeps its
+    /// first time): the poll schedule counts the task's running time from here, not from the later episode that reads
+    /// this outcome. <see langword="null"/> when no task was created, or for a reused task recorded without it.
+    /// </summary>
+    public DateTimeOffset? SubmittedAt { get; init; }
+
     /// <summary>The provider's rate window in seconds (<see cref="ImageJobsOptions.RateWindowScale"/>), for the poll schedule. Default 1.</summary>
     public double RateWindowScale { get; init; } = 1.0;
 }

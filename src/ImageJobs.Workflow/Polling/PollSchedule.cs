@@ -36,6 +36,14 @@ public sealed record PollScheduleOptions
     /// <summary>Allowed detection lag as a fraction of the task's running time. Default 0.10.</summary>
     public double LagFraction { get; init; } = 0.10;
 
+    /// <summary>
+    /// The part of every allowed lag the schedule leaves to the runtime, so that a poll planned in time is also seen in
+    /// time: a durable timer on the Azure Storage provider wakes up to about a second late (its queue delays count
+    /// whole seconds, see <c>DurableTimers</c>), and the status query is one more activity hop. The schedule waits
+    /// <c>lag − RuntimeReserve</c>, and never less than a quarter of the lag. Default 1 s.
+    /// </summary>
+    public TimeSpan RuntimeReserve { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The longest wait between two polls. Default 30 s.</summary>
     public TimeSpan MaxInterval { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -48,7 +56,7 @@ public sealed record PollScheduleOptions
     /// <summary>
     /// These options for a provider whose per-second limits count over <paramref name="windowSeconds"/> seconds (an
     /// emulator running time-scaled, see <c>ImageJobs:RateWindowScale</c>): the query budget per real second grows and
-    /// the minimum lag shrinks by that factor. 1 returns these options.
+    /// the minimum lag and the runtime reserve shrink by that factor. 1 returns these options.
     /// </summary>
     public PollScheduleOptions ForRateWindow(double windowSeconds)
     {
@@ -57,7 +65,9 @@ public sealed record PollScheduleOptions
             throw new ArgumentOutOfRangeException(nameof(windowSeconds), windowSeconds, "The rate window must be a positive number of seconds.");
         }
 
-        return windowSeconds == 1 ? this : this with { MinLag = MinLag * windowSeconds, QueryBudgetPerSecond = QueryBudgetPerSecond / windowSeconds };
+        return windowSeconds == 1
+            ? this
+            : this with { MinLag = MinLag * windowSeconds, RuntimeReserve = RuntimeReserve * windowSeconds, QueryBudgetPerSecond = QueryBudgetPerSecond / windowSeconds };
     }
 }
 
@@ -66,8 +76,10 @@ public sealed record PollScheduleOptions
 /// <list type="bullet">
 /// <item>A PENDING task cannot finish sooner than <see cref="DurationWindow.Min"/> after it starts running, so the next
 /// check waits that long, or half its expected wait in the provider's queue when that is longer.</item>
-/// <item>A running task is first checked at <c>Min + lag(Min)</c>, then every <c>lag(elapsed)</c>, where
-/// <c>lag(t) = max(MinLag, LagFraction·t)</c>: whenever the task finishes, it is seen within the lag it is allowed.</item>
+/// <item>A running task is first checked at <c>Min + plan(Min)</c>, then every <c>plan(elapsed)</c>, where
+/// <c>lag(t) = max(MinLag, LagFraction·t)</c> is the lag allowed and <c>plan(t) = max(lag(t) − RuntimeReserve, lag(t)/4)</c>:
+/// whenever the task finishes, a poll is due within the allowed lag less what the runtime's timers and activity hops
+/// take.</item>
 /// <item>Waits of PENDING tasks (which can be many: the provider runs only a few tasks per model at once) are at least
 /// <c>activeJobs / (QueryBudgetPerSecond·BudgetShare)</c>, so all jobs together stay within the account's query limit;
 /// running tasks are few, and their polls are paced by the caller. Every wait is at most
@@ -98,11 +110,11 @@ public static class PollSchedule
         }
         else if (elapsed < window.Min)
         {
-            delay = window.Min + Lag(window.Min, options) - elapsed;
+            delay = window.Min + Planned(window.Min, options) - elapsed;
         }
         else
         {
-            delay = Lag(elapsed, options);
+            delay = Planned(elapsed, options);
         }
 
         return delay > options.MaxInterval ? options.MaxInterval : delay;
@@ -114,6 +126,18 @@ public static class PollSchedule
         options ??= Defaults;
         var fraction = TimeSpan.FromTicks((long)(runningTime.Ticks * options.LagFraction));
         return fraction > options.MinLag ? fraction : options.MinLag;
+    }
+
+    /// <summary>
+    /// The wait the schedule plans between polls of a task running for <paramref name="runningTime"/>:
+    /// <see cref="Lag"/> less <see cref="PollScheduleOptions.RuntimeReserve"/>, and at least a quarter of the lag.
+    /// </summary>
+    public static TimeSpan Planned(TimeSpan runningTime, PollScheduleOptions? options = null)
+    {
+        options ??= Defaults;
+        var lag = Lag(runningTime, options);
+        var planned = lag - options.RuntimeReserve;
+        return planned > lag / 4 ? planned : lag / 4;
     }
 
     private static readonly PollScheduleOptions Defaults = new();

@@ -485,6 +485,66 @@ public sealed class ImageJobOrchestratorTests
         Assert.Equal("InternalError", received.GetProperty("data").GetProperty("error").GetProperty("code").GetString());
     }
 
+    // 10b. Poll schedule --------------------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData(-18.0, true)] // accepted 18 s before the episode that reads it: counted from then
+    [InlineData(3600.0, false)] // an activity clock an hour ahead: never later than the orchestration's own clock
+    public async Task RunAsync_FirstPoll_CountsTheTaskFromWhenTheProviderAcceptedIt(double acceptedOffsetSeconds, bool fromAccepted)
+    {
+        // 20–30 s tasks at the real rate window: first check at Min + (1.5 s lag − 1 s runtime reserve) after the start.
+        var window = new Polling.DurationWindow(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(30));
+        var firstCheck = window.Min + Polling.PollSchedule.Planned(window.Min);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fakes = new WorkflowFakes();
+        DateTimeOffset accepted = default;
+        fakes.Submit.Answer((_, _) =>
+        {
+            accepted = DateTimeOffset.UtcNow.AddSeconds(acceptedOffsetSeconds);
+            return WorkflowFakes.Submitted(window: window, rateWindow: 1) with { SubmittedAt = accepted };
+        });
+        fakes.GetTask.Script = async (_, _) =>
+        {
+            await release.Task.WaitAsync(OrchestrationHarness.Patience);
+            return WorkflowFakes.Succeeded(1);
+        };
+        await using var harness = await OrchestrationHarness.StartAsync(fakes);
+        var id = await harness.StartJobAsync(TestJobs.Create("schedule-1", n: 1));
+
+        await fakes.Submit.WaitForCallsAsync(1);
+        JobProgress? waiting = null;
+        var until = DateTime.UtcNow + OrchestrationHarness.Patience;
+        while (waiting?.Phase != "waiting" && DateTime.UtcNow < until)
+        {
+            waiting = await harness.GetProgressAsync(id);
+            await Task.Delay(20);
+        }
+
+        var readAt = DateTime.UtcNow;
+        Assert.NotNull(waiting?.NextPollAt);
+        if (fromAccepted)
+        {
+            Assert.Equal(accepted.UtcDateTime + firstCheck, waiting.NextPollAt.Value, TimeSpan.FromMilliseconds(1));
+        }
+        else
+        {
+            // Counted from the episode (before this read), not from the hour-ahead clock.
+            Assert.InRange(waiting.NextPollAt.Value, readAt + firstCheck - OrchestrationHarness.Patience, readAt + firstCheck);
+        }
+
+        if (fromAccepted)
+        {
+            release.SetResult();
+            var done = await harness.WaitForCompletionAsync(id);
+            Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        }
+        else
+        {
+            await harness.Client.TerminateInstanceAsync(id);
+            release.SetResult();
+        }
+    }
+
     // 11. Custom status -----------------------------------------------------------------------------------------------
 
     [Fact]
