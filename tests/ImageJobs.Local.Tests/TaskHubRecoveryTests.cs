@@ -97,7 +97,7 @@ public sealed class TaskHubRecoveryTests(AzuriteFixture azurite) : IClassFixture
         Assert.Equal(LocalRecovery.Visibility, settings.WorkItemQueueVisibilityTimeout);
         Assert.Equal(TimeSpan.FromMinutes(2), settings.ControlQueueVisibilityTimeout); // named explicitly: kept
         Assert.Equal(100, settings.ControlQueueBufferThreshold); // named explicitly: kept
-        var unset = new DurableTask.AzureStorage.AzureStorageOrchestrationServiceSettings { ControlQueueBufferThreshold = 256 }; // Durable's default
+        var unset = new DurableTask.AzureStorage.AzureStorageOrchestrationServiceSettings { ControlQueueBufferThreshold = TaskHubSettings.DefaultControlQueueBufferThreshold };
         LocalRecovery.Apply(unset);
         Assert.Equal((LocalRecovery.Visibility, LocalRecovery.ControlQueueVisibility), (unset.WorkItemQueueVisibilityTimeout, unset.ControlQueueVisibilityTimeout));
         Assert.Equal(LocalRecovery.ControlQueueBufferThreshold, unset.ControlQueueBufferThreshold);

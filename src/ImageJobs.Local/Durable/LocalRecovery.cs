@@ -45,9 +45,6 @@ public static class LocalRecovery
     /// </summary>
     public const int ControlQueueBufferThreshold = 16;
 
-    /// <summary>The Durable extension's default for <c>storageProvider.controlQueueBufferThreshold</c>.</summary>
-    private const int DurableControlQueueBufferThreshold = 256;
-
     /// <summary>How often a running work item's messages are renewed (at most; see <see cref="RenewInterval"/>).</summary>
     public static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(3);
 
@@ -89,7 +86,7 @@ public static class LocalRecovery
             settings.ControlQueueVisibilityTimeout = ControlQueueVisibility;
         }
 
-        if (settings.ControlQueueBufferThreshold == DurableControlQueueBufferThreshold)
+        if (settings.ControlQueueBufferThreshold == TaskHubSettings.DefaultControlQueueBufferThreshold)
         {
             settings.ControlQueueBufferThreshold = ControlQueueBufferThreshold;
         }

@@ -94,6 +94,9 @@ public static class TaskHubSettings
     /// </summary>
     public const string DefaultHubName = "TestHubName";
 
+    /// <summary>The extension's <c>storageProvider.controlQueueBufferThreshold</c> when host.json gives none (the framework's own is 64).</summary>
+    public const int DefaultControlQueueBufferThreshold = 256;
+
     private const string SectionPath = "extensions.durableTask";
     private const string HostJsonSectionKey = "extensions:durableTask";
 
@@ -193,7 +196,7 @@ public static class TaskHubSettings
 
             PartitionCount = section.Ranged(StorageProvider + "partitionCount", 1, 16) ?? 4,
             ControlQueueBatchSize = section.Positive(StorageProvider + "controlQueueBatchSize") ?? 32,
-            ControlQueueBufferThreshold = section.Ranged(StorageProvider + "controlQueueBufferThreshold", 1, 1000) ?? 256,
+            ControlQueueBufferThreshold = section.Ranged(StorageProvider + "controlQueueBufferThreshold", 1, 1000) ?? DefaultControlQueueBufferThreshold,
             ControlQueueVisibilityTimeout = section.TimeBetween(
                 StorageProvider + "controlQueueVisibilityTimeout", TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(60)) ?? TimeSpan.FromMinutes(5),
             WorkItemQueueVisibilityTimeout = section.Time(StorageProvider + "workItemQueueVisibilityTimeout") ?? TimeSpan.FromMinutes(5),
