@@ -40,8 +40,8 @@ public static class LocalRecovery
     /// <summary>
     /// How many control-queue messages a process prefetches before it stops dequeuing (Durable: 256). Small, so that a
     /// prefetched message runs within <see cref="ControlQueueVisibility"/>. The throughput benchmark (200 jobs) took
-    /// 54–86 s with it and 80 s with 256 on this machine: no measurable cost, because Azurite, not the dequeue loop, is
-    /// the bottleneck.
+    /// 54–79 s in three runs with it and 80 s with 256 on this machine: no measurable cost, because Azurite, not the
+    /// dequeue loop, is the bottleneck.
     /// </summary>
     public const int ControlQueueBufferThreshold = 16;
 
