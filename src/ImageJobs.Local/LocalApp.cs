@@ -115,7 +115,7 @@ public static class LocalApp
         var connection = StorageClients.ConnectionString(configuration)
             ?? throw new InvalidOperationException($"{StorageClients.ConnectionName} is not set: the task hub needs a storage account.");
         var settings = TaskHubSettings.FromHostJson(hostJsonPath, configuration, connection);
-        LocalRecovery.Apply(settings);
+        LocalRecovery.Apply(settings, TaskHubSettings.Given(hostJsonPath, configuration));
         var loggerFactory = LoggerFactory.Create(logging =>
         {
             logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);

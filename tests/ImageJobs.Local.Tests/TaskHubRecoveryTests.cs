@@ -89,14 +89,15 @@ public sealed class TaskHubRecoveryTests(AzuriteFixture azurite) : IClassFixture
         await using var app = await TestApp.StartAsync(azurite,
             settings: new Dictionary<string, string?>
             {
-                ["AzureFunctionsJobHost:extensions:durableTask:storageProvider:controlQueueVisibilityTimeout"] = "00:02:00",
-                ["AzureFunctionsJobHost:extensions:durableTask:storageProvider:controlQueueBufferThreshold"] = "100",
+                // Durable's own defaults, given explicitly: kept, not taken for left out.
+                ["AzureFunctionsJobHost:extensions:durableTask:storageProvider:controlQueueVisibilityTimeout"] = "00:05:00",
+                ["AzureFunctionsJobHost:extensions:durableTask:storageProvider:controlQueueBufferThreshold"] = "256",
             });
         var settings = app.Environment.TaskHub!.Settings;
 
         Assert.Equal(LocalRecovery.Visibility, settings.WorkItemQueueVisibilityTimeout);
-        Assert.Equal(TimeSpan.FromMinutes(2), settings.ControlQueueVisibilityTimeout); // named explicitly: kept
-        Assert.Equal(100, settings.ControlQueueBufferThreshold); // named explicitly: kept
+        Assert.Equal(TimeSpan.FromMinutes(5), settings.ControlQueueVisibilityTimeout); // named explicitly: kept
+        Assert.Equal(256, settings.ControlQueueBufferThreshold); // named explicitly: kept
         var unset = new DurableTask.AzureStorage.AzureStorageOrchestrationServiceSettings { ControlQueueBufferThreshold = TaskHubSettings.DefaultControlQueueBufferThreshold };
         LocalRecovery.Apply(unset);
         Assert.Equal((LocalRecovery.Visibility, LocalRecovery.ControlQueueVisibility), (unset.WorkItemQueueVisibilityTimeout, unset.ControlQueueVisibilityTimeout));

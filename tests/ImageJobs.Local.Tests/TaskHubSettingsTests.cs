@@ -414,6 +414,23 @@ public sealed class TaskHubSettingsTests
         Assert.Throws<ArgumentNullException>(() => TaskHubSettings.FromHostJson(hostJson.Path, NoConfiguration, null!));
     }
 
+    [Fact]
+    public void Given_TellsAKeyGivenAsItsDefault_FromOneLeftOut_InHostJsonOrAnOverride()
+    {
+        using var hostJson = HostJson.Write("""
+            { "extensions": { "durableTask": { "storageProvider": { "controlQueueBufferThreshold": 256, "partitionCount": null } } } }
+            """);
+        var given = TaskHubSettings.Given(hostJson.Path, Configuration(new Dictionary<string, string?>
+        {
+            [TaskHubSettings.OverridePrefix + ":storageProvider:controlQueueVisibilityTimeout"] = "00:05:00",
+        }));
+
+        Assert.True(given("storageProvider:controlQueueBufferThreshold")); // in host.json, at the extension's default
+        Assert.True(given("storageProvider:ControlQueueVisibilityTimeout")); // an override; keys ignore case
+        Assert.False(given("storageProvider:workItemQueueVisibilityTimeout"));
+        Assert.False(given("storageProvider:partitionCount")); // null is left out
+    }
+
     private static IConfiguration Configuration(Dictionary<string, string?> values) =>
         new ConfigurationBuilder().AddInMemoryCollection(values).Build();
 

@@ -18,8 +18,8 @@ namespace ImageJobs.Local.Durable;
 /// <item><term>worker id</term><description>machine name and process id, so two processes on one machine never share
 /// partition leases</description></item>
 /// </list>
-/// A value host.json (or an <c>AzureFunctionsJobHost__extensions__durableTask__storageProvider__*</c> setting) gives
-/// explicitly is kept: only values still at Durable's default are changed.
+/// A queue setting host.json (or an <c>AzureFunctionsJobHost__extensions__durableTask__storageProvider__*</c> setting)
+/// gives is kept, even when it gives Durable's default: only the ones left out are changed.
 /// </summary>
 public static class LocalRecovery
 {
@@ -71,22 +71,28 @@ public static class LocalRecovery
         return shortest / 3 < RenewEvery ? shortest / 3 : RenewEvery;
     }
 
-    /// <summary>Applies the local values to every setting still at the provider's default.</summary>
-    public static void Apply(AzureStorageOrchestrationServiceSettings settings)
+    /// <summary>
+    /// Applies the local values: the leases and worker id always, and each queue setting unless
+    /// <paramref name="given"/> (<see cref="TaskHubSettings.Given"/>) says host.json gives it; without
+    /// <paramref name="given"/>, to every queue setting still at Durable's default value.
+    /// </summary>
+    public static void Apply(AzureStorageOrchestrationServiceSettings settings, Func<string, bool>? given = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var defaults = new AzureStorageOrchestrationServiceSettings();
-        if (settings.WorkItemQueueVisibilityTimeout == defaults.WorkItemQueueVisibilityTimeout)
+        bool Unset(string key, bool atDefault) => given is null ? atDefault : !given("storageProvider:" + key);
+
+        if (Unset("workItemQueueVisibilityTimeout", settings.WorkItemQueueVisibilityTimeout == defaults.WorkItemQueueVisibilityTimeout))
         {
             settings.WorkItemQueueVisibilityTimeout = Visibility;
         }
 
-        if (settings.ControlQueueVisibilityTimeout == defaults.ControlQueueVisibilityTimeout)
+        if (Unset("controlQueueVisibilityTimeout", settings.ControlQueueVisibilityTimeout == defaults.ControlQueueVisibilityTimeout))
         {
             settings.ControlQueueVisibilityTimeout = ControlQueueVisibility;
         }
 
-        if (settings.ControlQueueBufferThreshold == TaskHubSettings.DefaultControlQueueBufferThreshold)
+        if (Unset("controlQueueBufferThreshold", settings.ControlQueueBufferThreshold == TaskHubSettings.DefaultControlQueueBufferThreshold))
         {
             settings.ControlQueueBufferThreshold = ControlQueueBufferThreshold;
         }

@@ -229,6 +229,21 @@ public static class TaskHubSettings
         return settings;
     }
 
+    /// <summary>
+    /// Which keys of <c>extensions.durableTask</c> <paramref name="hostJsonPath"/> or the <see cref="OverridePrefix"/>
+    /// keys of <paramref name="configuration"/> give: a predicate over keys below the section, <c>:</c>-separated
+    /// (<c>storageProvider:controlQueueBufferThreshold</c>). It tells a value given as the default from one left out.
+    /// </summary>
+    /// <exception cref="FileNotFoundException"><paramref name="hostJsonPath"/> does not exist.</exception>
+    /// <exception cref="InvalidOperationException"><c>host.json</c> is not a JSON object.</exception>
+    public static Func<string, bool> Given(string hostJsonPath, IConfiguration configuration)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(hostJsonPath);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var section = new Section(ReadHostJson(hostJsonPath), configuration);
+        return key => section.Raw(key) is not null;
+    }
+
     private static TimeSpan MaxQueuePollingInterval(Section section, IConfiguration configuration)
     {
         // In the extension (3.18) zero means "not set", and the default is 1 s on Flex Consumption, else 30 s; it
