@@ -98,8 +98,8 @@ public sealed class TaskHubRecoveryTests(AzuriteFixture azurite) : IClassFixture
         Assert.Equal(LocalRecovery.Visibility, settings.WorkItemQueueVisibilityTimeout);
         Assert.Equal(TimeSpan.FromMinutes(5), settings.ControlQueueVisibilityTimeout); // named explicitly: kept
         Assert.Equal(256, settings.ControlQueueBufferThreshold); // named explicitly: kept
-        var unset = new DurableTask.AzureStorage.AzureStorageOrchestrationServiceSettings { ControlQueueBufferThreshold = TaskHubSettings.DefaultControlQueueBufferThreshold };
-        LocalRecovery.Apply(unset);
+        var unset = new DurableTask.AzureStorage.AzureStorageOrchestrationServiceSettings();
+        LocalRecovery.Apply(unset, _ => false); // nothing given
         Assert.Equal((LocalRecovery.Visibility, LocalRecovery.ControlQueueVisibility), (unset.WorkItemQueueVisibilityTimeout, unset.ControlQueueVisibilityTimeout));
         Assert.Equal(LocalRecovery.ControlQueueBufferThreshold, unset.ControlQueueBufferThreshold);
         Assert.Equal(LocalRecovery.LeaseInterval, settings.LeaseInterval);

@@ -72,27 +72,24 @@ public static class LocalRecovery
     }
 
     /// <summary>
-    /// Applies the local values: the leases and worker id always, and each queue setting unless
-    /// <paramref name="given"/> (<see cref="TaskHubSettings.Given"/>) says host.json gives it; without
-    /// <paramref name="given"/>, to every queue setting still at Durable's default value.
+    /// Applies the local values: the leases and worker id always, and each queue setting unless <paramref name="given"/>
+    /// (<see cref="TaskHubSettings.Given"/>) says host.json gives it.
     /// </summary>
-    public static void Apply(AzureStorageOrchestrationServiceSettings settings, Func<string, bool>? given = null)
+    public static void Apply(AzureStorageOrchestrationServiceSettings settings, Func<string, bool> given)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var defaults = new AzureStorageOrchestrationServiceSettings();
-        bool Unset(string key, bool atDefault) => given is null ? atDefault : !given("storageProvider:" + key);
-
-        if (Unset("workItemQueueVisibilityTimeout", settings.WorkItemQueueVisibilityTimeout == defaults.WorkItemQueueVisibilityTimeout))
+        ArgumentNullException.ThrowIfNull(given);
+        if (!given("storageProvider:workItemQueueVisibilityTimeout"))
         {
             settings.WorkItemQueueVisibilityTimeout = Visibility;
         }
 
-        if (Unset("controlQueueVisibilityTimeout", settings.ControlQueueVisibilityTimeout == defaults.ControlQueueVisibilityTimeout))
+        if (!given("storageProvider:controlQueueVisibilityTimeout"))
         {
             settings.ControlQueueVisibilityTimeout = ControlQueueVisibility;
         }
 
-        if (Unset("controlQueueBufferThreshold", settings.ControlQueueBufferThreshold == TaskHubSettings.DefaultControlQueueBufferThreshold))
+        if (!given("storageProvider:controlQueueBufferThreshold"))
         {
             settings.ControlQueueBufferThreshold = ControlQueueBufferThreshold;
         }

@@ -95,7 +95,7 @@ public static class TaskHubSettings
     public const string DefaultHubName = "TestHubName";
 
     /// <summary>The extension's <c>storageProvider.controlQueueBufferThreshold</c> when host.json gives none (the framework's own is 64).</summary>
-    public const int DefaultControlQueueBufferThreshold = 256;
+    private const int DefaultControlQueueBufferThreshold = 256;
 
     private const string SectionPath = "extensions.durableTask";
     private const string HostJsonSectionKey = "extensions:durableTask";
