@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 
 namespace ImageJobs.Benchmarks;
@@ -8,7 +9,7 @@ namespace ImageJobs.Benchmarks;
 /// </summary>
 internal static class History
 {
-    public sealed record Event(string Type, string? Name, DateTime Timestamp, int? TaskScheduledId, int EventId, DateTime? FireAt = null);
+    public sealed record Event(string Type, string? Name, DateTime Timestamp, int? TaskScheduledId, int EventId, DateTime? FireAt = null, string? Input = null);
 
     public static async Task<List<Event>> ReadAsync(Rig rig, string instanceId)
     {
@@ -24,7 +25,7 @@ internal static class History
             var timestamp = row.TryGetValue("_Timestamp", out var t) && t is DateTimeOffset dto ? dto.UtcDateTime
                 : row.TryGetValue("Timestamp", out var t2) && t2 is DateTimeOffset dto2 ? dto2.UtcDateTime : default;
             var fireAt = row.TryGetValue("FireAt", out var f) && f is DateTimeOffset fire ? fire.UtcDateTime : (DateTime?)null;
-            events.Add(new Event(type, row.GetString("Name"), timestamp, row.GetInt32("TaskScheduledId"), row.GetInt32("EventId") ?? -1, fireAt));
+            events.Add(new Event(type, row.GetString("Name"), timestamp, row.GetInt32("TaskScheduledId"), row.GetInt32("EventId") ?? -1, fireAt, row.GetString("Input")));
         }
 
         return events; // row order: the order the events happened in, episode by episode
@@ -58,8 +59,10 @@ internal static class History
     }
 
     /// <summary>The detecting poll, from a job's history: where its lag went.</summary>
-    /// <param name="PlannedAt">The poll time the schedule chose (FireAt of the last timer before the poll).</param>
-    /// <param name="PollEpisodeAt">The start of the episode that scheduled the poll (the timer seen fired).</param>
+    /// <param name="PlannedAt">The poll time the schedule chose: the query's <c>NotBefore</c> (else FireAt of the last timer
+    /// before the poll).</param>
+    /// <param name="PollEpisodeAt">The start of the episode that scheduled the poll (the timer seen fired; before
+    /// <paramref name="PlannedAt"/> when it woke early, and the activity waited the rest).</param>
     /// <param name="Timers">Timers the job created in all (re-waits after early firing included).</param>
     /// <param name="EarlyFirings">Timers that fired (episode start) before their FireAt.</param>
     public sealed record Detection(DateTime PlannedAt, DateTime PollEpisodeAt, int Timers, int EarlyFirings);
@@ -83,13 +86,20 @@ internal static class History
                     wokenBy = fireAt;
                     early += episode < fireAt ? 1 : 0;
                     break;
-                case "TaskScheduled" when e.Name == "GetTaskActivity" && episode <= detectedAt && wokenBy is { } planned:
+                case "TaskScheduled" when e.Name == "GetTaskActivity" && episode <= detectedAt && (NotBefore(e.Input) ?? wokenBy) is { } planned:
                     found = new Detection(planned, episode, 0, 0);
                     break;
             }
         }
 
         return found is null ? null : found with { Timers = events.Count(e => e.Type == "TimerCreated"), EarlyFirings = early };
+    }
+
+    // The activity's input as the provider stored it: [ { "jobId": …, "notBefore": "…" } ].
+    private static DateTime? NotBefore(string? input)
+    {
+        var query = input is null ? null : (JsonNode.Parse(input) as JsonArray)?.FirstOrDefault() as JsonObject;
+        return query?["notBefore"]?.GetValue<DateTimeOffset>().UtcDateTime;
     }
 
     public static async Task DumpAsync(Rig rig, string instanceId)

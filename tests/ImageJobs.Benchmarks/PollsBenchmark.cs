@@ -135,9 +135,10 @@ internal static class PollsBenchmark
             Print(report, "all", name, runs);
         }
 
-        // Where the runtime's lag goes, from each job's history: the poll time the schedule chose (the timer's FireAt)
-        // after the task's end; the timer delivered (the episode that scheduled the poll) after FireAt (negative: early);
-        // and the poll itself (GetTask scheduled → its result back in the next episode, = DetectedAt).
+        // Where the runtime's lag goes, from each job's history: the poll time the schedule chose (the query's NotBefore)
+        // after the task's end; the timer delivered (the episode that scheduled the poll) after it (negative: early, and
+        // the query activity waits the rest); and the poll itself (GetTask scheduled → its result back in the next
+        // episode, = DetectedAt; the activity's wait included).
         Console.WriteLine();
         Console.WriteLine($"{"model",-22} {"schedule p50/p95",17} {"timer p50/p95",15} {"poll hop p50/p95",17} {"timers/job p50/max",19} {"early/job p50",13}   ({frame} s)");
         var parts = new List<(string Model, double Schedule, double Timer, double Hop, int Timers, int Early)>();
@@ -163,10 +164,10 @@ internal static class PollsBenchmark
             var early = Sorted(group.Select(p => (double)p.Early));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{group.Key,-22} {Report.Percentile(schedule, 50),8:0.00}/{Report.Percentile(schedule, 95),-8:0.00} {Report.Percentile(timer, 50),7:0.00}/{Report.Percentile(timer, 95),-7:0.00} {Report.Percentile(hop, 50),8:0.00}/{Report.Percentile(hop, 95),-8:0.00} {Report.Percentile(timers, 50),9:0}/{timers[^1],-9:0} {Report.Percentile(early, 50),13:0}"));
-            report.Add($"{group.Key}.lag_parts.schedule_p50_s", Report.Percentile(schedule, 50), "s", "timer FireAt − task end");
-            report.Add($"{group.Key}.lag_parts.timer_p50_s", Report.Percentile(timer, 50), "s", "poll episode − FireAt");
+            report.Add($"{group.Key}.lag_parts.schedule_p50_s", Report.Percentile(schedule, 50), "s", "planned poll (NotBefore) − task end");
+            report.Add($"{group.Key}.lag_parts.timer_p50_s", Report.Percentile(timer, 50), "s", "poll episode − planned (negative: early, the activity waits the rest)");
             report.Add($"{group.Key}.lag_parts.timer_p95_s", Report.Percentile(timer, 95), "s");
-            report.Add($"{group.Key}.lag_parts.poll_hop_p50_s", Report.Percentile(hop, 50), "s", "GetTask scheduled → DetectedAt");
+            report.Add($"{group.Key}.lag_parts.poll_hop_p50_s", Report.Percentile(hop, 50), "s", "GetTask scheduled → DetectedAt (the activity's wait for NotBefore included)");
             report.Add($"{group.Key}.lag_parts.poll_hop_p95_s", Report.Percentile(hop, 95), "s");
             report.Add($"{group.Key}.timers_per_job_p50", Report.Percentile(timers, 50), "", "re-waits after early firings included");
             report.Add($"{group.Key}.early_firings_per_job_p50", Report.Percentile(early, 50));

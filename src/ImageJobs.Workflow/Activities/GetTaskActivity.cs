@@ -1,11 +1,16 @@
 using ImageJobs.DashScope;
+using ImageJobs.Workflow.Orchestrations;
 using ImageJobs.Workflow.Pipeline;
 using Microsoft.DurableTask;
 
 namespace ImageJobs.Workflow.Activities;
 
-/// <summary>Queries a task's status; learns the model's running time when it ends.</summary>
-public sealed class GetTaskActivity(DashScopeClient client, DurationLearning durations, ActivePollers pollers, ProviderPacing pacing) : TaskActivity<TaskQuery, TaskSnapshot>
+/// <summary>
+/// Queries a task's status, not before <see cref="TaskQuery.NotBefore"/> (it sleeps at most
+/// <see cref="DurableTimers.Granularity"/> for it); learns the model's running time when the task ends.
+/// </summary>
+public sealed class GetTaskActivity(DashScopeClient client, DurationLearning durations, ActivePollers pollers, ProviderPacing pacing, TimeProvider time)
+    : TaskActivity<TaskQuery, TaskSnapshot>
 {
     /// <inheritdoc />
     public override Task<TaskSnapshot> RunAsync(TaskActivityContext context, TaskQuery input) => RunAsync(input, CancellationToken.None);
@@ -14,6 +19,13 @@ public sealed class GetTaskActivity(DashScopeClient client, DurationLearning dur
     internal async Task<TaskSnapshot> RunAsync(TaskQuery input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (input.NotBefore is { } notBefore)
+        {
+            // What the whole-second durable timer woke early by; never more than it can be (a retry's time has passed).
+            var latest = time.GetUtcNow() + DurableTimers.Granularity;
+            await time.DelayUntilAsync(notBefore < latest ? notBefore : latest, cancellationToken);
+        }
+
         await pacing.WaitForQuerySlotAsync(cancellationToken);
         var task = await client.GetTaskAsync(input.TaskId, cancellationToken);
 

@@ -88,7 +88,7 @@ public sealed partial class SubmitTaskActivity(
         }
 
         var providerRequest = DashScopeImageRequest.FromJson(input.Model, resolved.Input, input.Parameters);
-        await WaitUntilAsync(slot, cancellationToken);
+        await time.DelayUntilAsync(slot, cancellationToken);
 
         // The intent goes right before the call, so one left without a task id means a call was (about to be) made.
         var intent = new SubmissionRecord(input.JobId, null, time.GetUtcNow(), null, (record?.Attempts ?? 0) + 1, resolved.Uploads);
@@ -106,7 +106,7 @@ public sealed partial class SubmitTaskActivity(
                 return Paced(slot, window);
             }
 
-            await WaitUntilAsync(slot, cancellationToken);
+            await time.DelayUntilAsync(slot, cancellationToken);
         }
 
         DashScopeTaskSubmission submission;
@@ -140,15 +140,6 @@ public sealed partial class SubmitTaskActivity(
     }
 
     private static SubmitOutcome Failed(JobError error, DurationWindow window) => new(null, false, error, false, null, window);
-
-    private async Task WaitUntilAsync(DateTimeOffset slot, CancellationToken cancellationToken)
-    {
-        var wait = slot - time.GetUtcNow();
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait, time, cancellationToken);
-        }
-    }
 
     private SubmitOutcome Paced(DateTimeOffset slot, DurationWindow window) =>
         new(null, false, new JobError(PacedCode, "Waiting for a submit slot under the model's rate limit."), true, slot - time.GetUtcNow(), window)

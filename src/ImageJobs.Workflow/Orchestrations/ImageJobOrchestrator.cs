@@ -209,15 +209,19 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
                 context.SetCustomStatus(new JobProgress("waiting", submitted.TaskId, providerStatus, polls, eta, next));
                 using (var timerCancel = new CancellationTokenSource())
                 {
-                    var timer = context.WaitUntilAsync(next, timerCancel.Token);
-                    if (await Task.WhenAny(timer, cancelRequested) == cancelRequested)
+                    // Near, not until: the query activity waits out the sub-second rest exactly (NotBefore), where
+                    // a re-wait on the provider's whole-second timers would wake up to a second late.
+                    var timer = context.WaitUntilNearAsync(next, timerCancel.Token);
+                    // The cancel first: a wait within the timers' granularity takes no timer and is done at once,
+                    // and a cancel raised during the last query must still win over it.
+                    if (await Task.WhenAny(cancelRequested, timer) == cancelRequested)
                     {
                         timerCancel.Cancel();
                         return (null, polls, WaitEnd.Canceled);
                     }
                 }
 
-                var snapshot = await context.CallActivityAsync<TaskSnapshot>(nameof(GetTaskActivity), query, QueryRetry);
+                var snapshot = await context.CallActivityAsync<TaskSnapshot>(nameof(GetTaskActivity), query with { NotBefore = next }, QueryRetry);
                 polls++;
                 if (snapshot.IsTerminal)
                 {

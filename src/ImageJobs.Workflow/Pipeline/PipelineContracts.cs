@@ -37,7 +37,11 @@ public sealed record SubmitRequest(ImageJob Job, DateTimeOffset? ReservedSlot = 
 /// <param name="JobId">The job.</param>
 /// <param name="Model">The model (for learning its durations).</param>
 /// <param name="TaskId">The provider's task id.</param>
-public sealed record TaskQuery(string JobId, string Model, string TaskId);
+/// <param name="NotBefore">The time the poll was planned for. A durable timer on the Azure Storage provider may wake up
+/// to <see cref="Orchestrations.DurableTimers.Granularity"/> before it (see
+/// <see cref="Orchestrations.DurableTimers.WaitUntilNearAsync"/>); <see cref="Activities.GetTaskActivity"/> waits out
+/// what is left, at most that long, before it queries. <see langword="null"/>: query at once.</param>
+public sealed record TaskQuery(string JobId, string Model, string TaskId, DateTimeOffset? NotBefore = null);
 
 /// <summary>A compact view of a provider task, as the orchestration needs it.</summary>
 /// <param name="Status">The provider status (<c>PENDING</c>, <c>RUNNING</c>, <c>SUCCEEDED</c>, <c>FAILED</c>, <c>CANCELED</c>, <c>UNKNOWN</c>, or a future value).</param>

@@ -101,12 +101,7 @@ public sealed class ProviderPacing
     public async Task<DateTimeOffset> WaitForQuerySlotAsync(CancellationToken cancellationToken)
     {
         var slot = await LaneFor("queries", Interval(DashScopeModels.TaskQueryRequestsPerSecond)).ReserveAsync(null, cancellationToken);
-        var wait = slot - _time.GetUtcNow();
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait, _time, cancellationToken);
-        }
-
+        await _time.DelayUntilAsync(slot, cancellationToken);
         return slot;
     }
 

@@ -38,9 +38,11 @@ public sealed record PollScheduleOptions
 
     /// <summary>
     /// The part of every allowed lag the schedule leaves to the runtime, so that a poll planned in time is also seen in
-    /// time: a durable timer on the Azure Storage provider wakes up to about a second late (its queue delays count
-    /// whole seconds, see <c>DurableTimers</c>), and the status query is one more activity hop. The schedule waits
-    /// <c>lag − RuntimeReserve</c>, and never less than a quarter of the lag. Default 1 s.
+    /// time: the status query is an activity hop there and back (work-item queue, query slot, the query, the control
+    /// queue), which on a loaded machine takes up to most of a second. (The durable timer before it is not in it: it may
+    /// wake early on the Azure Storage provider, whose timers count whole seconds, and the query then waits for the
+    /// planned time, see <c>TaskQuery.NotBefore</c>.) The schedule waits <c>lag − RuntimeReserve</c>, and never less than
+    /// a quarter of the lag. Default 1 s.
     /// </summary>
     public TimeSpan RuntimeReserve { get; init; } = TimeSpan.FromSeconds(1);
 

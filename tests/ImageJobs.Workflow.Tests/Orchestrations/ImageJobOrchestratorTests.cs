@@ -72,7 +72,8 @@ public sealed class ImageJobOrchestratorTests
         Assert.Equal(1, fakes.Submit.Count);
         Assert.Equal("happy-1", fakes.Submit.Calls[0].Input.Job.JobId);
         Assert.Null(fakes.Submit.Calls[0].Input.ReservedSlot);
-        Assert.All(fakes.GetTask.Calls, c => Assert.Equal(new TaskQuery("happy-1", "wanx-v1", WorkflowFakes.TaskId), c.Input));
+        Assert.All(fakes.GetTask.Calls, c => Assert.Equal(new TaskQuery("happy-1", "wanx-v1", WorkflowFakes.TaskId), c.Input with { NotBefore = null }));
+        Assert.All(fakes.GetTask.Calls, c => Assert.NotNull(c.Input.NotBefore));
 
         // One download per result item, all started before any finished, each with its URL and seed + index.
         Assert.Equal(images, fakes.Download.Count);
@@ -537,6 +538,10 @@ public sealed class ImageJobOrchestratorTests
             release.SetResult();
             var done = await harness.WaitForCompletionAsync(id);
             Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+
+            // The query carries the planned time, for the activity to wait out what a whole-second timer woke early for.
+            var poll = Assert.Single(fakes.GetTask.Calls);
+            Assert.Equal(waiting.NextPollAt.Value, poll.Input.NotBefore!.Value.UtcDateTime, TimeSpan.FromMilliseconds(1));
         }
         else
         {

@@ -38,7 +38,18 @@ internal sealed class ScriptedActivity<TIn, TOut>(string name, Func<TIn, int, Ta
 
     public void Answer(Func<TIn, int, TOut> answer) => Script = (input, index) => Task.FromResult(answer(input, index));
 
-    public void Register(DurableTaskRegistry registry) => registry.AddActivityFunc<TIn, TOut>(Name, (_, input) => InvokeAsync(input));
+    /// <summary>What the real activity does before its work that the orchestration relies on (the default: nothing).</summary>
+    public Func<TIn, Task>? Before { get; init; }
+
+    public void Register(DurableTaskRegistry registry) => registry.AddActivityFunc<TIn, TOut>(Name, async (_, input) =>
+    {
+        if (Before is not null)
+        {
+            await Before(input);
+        }
+
+        return await InvokeAsync(input);
+    });
 
     /// <summary>Waits until at least <paramref name="count"/> calls have started.</summary>
     public async Task WaitForCallsAsync(int count, TimeSpan? timeout = null)
@@ -86,8 +97,10 @@ internal sealed class WorkflowFakes
     public ScriptedActivity<SubmitRequest, SubmitOutcome> Submit { get; } =
         new(nameof(SubmitTaskActivity), (_, _) => Task.FromResult(Submitted()));
 
+    /// <summary>The status query; like <see cref="GetTaskActivity"/>, it first waits for the query's planned time (at most
+    /// <see cref="DurableTimers.Granularity"/>), which the orchestration leaves to it.</summary>
     public ScriptedActivity<TaskQuery, TaskSnapshot> GetTask { get; } =
-        new(nameof(GetTaskActivity), (_, _) => Task.FromResult(Succeeded(DefaultResults)));
+        new(nameof(GetTaskActivity), (_, _) => Task.FromResult(Succeeded(DefaultResults))) { Before = WaitForPlannedTimeAsync };
 
     public ScriptedActivity<TaskQuery, bool> CancelTask { get; } = new(nameof(CancelTaskActivity), (_, _) => Task.FromResult(true));
 
@@ -100,6 +113,12 @@ internal sealed class WorkflowFakes
 
     public ScriptedActivity<CompletionDelivery, bool> Queue { get; } =
         new(nameof(SendCompletionQueueMessageActivity), (_, _) => Task.FromResult(true));
+
+    private static Task WaitForPlannedTimeAsync(TaskQuery query)
+    {
+        var latest = DateTimeOffset.UtcNow + DurableTimers.Granularity;
+        return query.NotBefore is { } notBefore ? TimeProvider.System.DelayUntilAsync(notBefore < latest ? notBefore : latest) : Task.CompletedTask;
+    }
 
     /// <summary>The real orchestrator, these fakes under the real activity names, and the event waiter.</summary>
     public void Register(DurableTaskRegistry registry)
