@@ -18,6 +18,10 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
 {
     private static readonly TaskOptions StorageRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(1), 2, TimeSpan.FromSeconds(30)));
     private static readonly TaskOptions QueryRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(8, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(1)));
+
+    // Cancelling at the provider is best effort (PENDING tasks only): three attempts over about 6 s, then the job ends
+    // saying the task could not be cancelled.
+    private static readonly TaskOptions CancelRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(3, TimeSpan.FromSeconds(2), 2));
     private static readonly TaskOptions DeliveryRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(6, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(2))
     {
         // A URL the outbound guard refuses (e.g. a webhook redirecting to a private address) stays refused. Matched by
@@ -73,14 +77,28 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
         };
         if (ended != WaitEnd.TaskEnded)
         {
-            var canceled = await context.CallActivityAsync<bool>(nameof(CancelTaskActivity), new TaskQuery(job.JobId, job.Model, submitted.TaskId), QueryRetry);
+            bool? canceled; // null: the request itself failed
+            try
+            {
+                canceled = await context.CallActivityAsync<bool>(nameof(CancelTaskActivity), new TaskQuery(job.JobId, job.Model, submitted.TaskId), CancelRetry);
+            }
+            catch (TaskFailedException ex)
+            {
+                // The job still ends, on every channel; the provider's task is left to finish or expire.
+                LogDeliveryFailed(log, job.JobId, "cancel request to the provider", ex.FailureDetails.ToString());
+                canceled = null;
+            }
+
             var what = ended == WaitEnd.TimedOut ? $"The job did not finish within {job.Timeout}" : "The job was cancelled";
             return await FinishAsync(context, job, result with
             {
                 Status = ended == WaitEnd.TimedOut ? JobStatus.TimedOut : JobStatus.Canceled,
-                Error = new JobError(ended == WaitEnd.TimedOut ? "Timeout" : "Canceled", canceled
-                    ? $"{what}; the task was cancelled at the provider."
-                    : $"{what}; the task was already running at the provider and could not be cancelled."),
+                Error = new JobError(ended == WaitEnd.TimedOut ? "Timeout" : "Canceled", canceled switch
+                {
+                    true => $"{what}; the task was cancelled at the provider.",
+                    false => $"{what}; the task was already running at the provider and could not be cancelled.",
+                    null => $"{what}; the cancel request to the provider failed, so the task may still run there.",
+                }),
             });
         }
 
@@ -271,22 +289,40 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
         var delivery = new CompletionDelivery(job, evt);
         if (result.Manifest is not null)
         {
-            await context.CallActivityAsync(nameof(WriteManifestActivity), delivery, StorageRetry);
-        }
-
-        var queued = context.CallActivityAsync(nameof(SendCompletionQueueMessageActivity), delivery, DeliveryRetry);
-        var webhook = job.Notify.WebhookUrl is null ? null : context.CallActivityAsync(nameof(SendWebhookActivity), delivery, DeliveryRetry);
-        await queued;
-        if (webhook is not null)
-        {
             try
             {
-                await webhook;
+                await context.CallActivityAsync(nameof(WriteManifestActivity), delivery, StorageRetry);
             }
             catch (TaskFailedException ex)
             {
-                // The receiver's failure does not undo the job: its images are stored and the other channels fire.
-                LogWebhookFailed(context.CreateReplaySafeLogger<ImageJobOrchestrator>(), job.JobId, ex.FailureDetails.ToString());
+                // The images are stored; the job still ends and says so on every channel, naming no manifest it lacks.
+                LogDeliveryFailed(context.CreateReplaySafeLogger<ImageJobOrchestrator>(), job.JobId, "manifest", ex.FailureDetails.ToString());
+                result = result with { Manifest = null };
+                evt = evt with { Data = result };
+                delivery = new CompletionDelivery(job, evt);
+            }
+        }
+
+        // Each channel on its own: one that fails for good (after its retries) does not keep the others from firing, nor
+        // undo the job, whose result stays in the orchestration's output and the jobs API.
+        var channels = new List<(string Name, Task Sent)>
+        {
+            ("queue", context.CallActivityAsync(nameof(SendCompletionQueueMessageActivity), delivery, DeliveryRetry)),
+        };
+        if (job.Notify.WebhookUrl is not null)
+        {
+            channels.Add(("webhook", context.CallActivityAsync(nameof(SendWebhookActivity), delivery, DeliveryRetry)));
+        }
+
+        foreach (var (name, sent) in channels)
+        {
+            try
+            {
+                await sent;
+            }
+            catch (TaskFailedException ex)
+            {
+                LogDeliveryFailed(context.CreateReplaySafeLogger<ImageJobOrchestrator>(), job.JobId, name, ex.FailureDetails.ToString());
             }
         }
 
@@ -324,6 +360,6 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Job {JobId} has provider task {TaskId} (reused: {Reused}).")]
     private static partial void LogSubmitted(ILogger logger, string jobId, string taskId, bool reused);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Job {JobId} could not deliver its webhook: {Failure}")]
-    private static partial void LogWebhookFailed(ILogger logger, string jobId, string failure);
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Job {JobId} could not deliver its {Channel}: {Failure}")]
+    private static partial void LogDeliveryFailed(ILogger logger, string jobId, string channel, string failure);
 }

@@ -310,6 +310,29 @@ public sealed class ImageJobOrchestratorTests
         Assert.Equal(1, fakes.CancelTask.Count);
     }
 
+    // CancelRetry makes 3 attempts, 2 and 4 s apart: this test takes about 6 s.
+    [Fact]
+    public async Task RunAsync_CancelRequestFailsEveryAttempt_EndsCanceledAndStillNotifies()
+    {
+        var fakes = new WorkflowFakes();
+        fakes.GetTask.Answer((_, _) => WorkflowFakes.Running());
+        fakes.CancelTask.Script = (_, _) => throw new HttpRequestException("The provider answered 500.");
+        await using var harness = await OrchestrationHarness.StartAsync(fakes);
+        var id = await harness.StartJobAsync(TestJobs.Create("cancel-3", Webhook()));
+        await fakes.GetTask.WaitForCallsAsync(1);
+
+        await harness.Client.RaiseEventAsync(id, ImageJobOrchestrator.CancelEventName);
+        var done = await harness.WaitForCompletionAsync(id);
+        var result = done.ReadOutputAs<JobResult>()!;
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal(JobStatus.Canceled, result.Status);
+        Assert.Equal("The job was cancelled; the cancel request to the provider failed, so the task may still run there.", result.Error?.Message);
+        Assert.Equal(3, fakes.CancelTask.Count);
+        Assert.Equal(CompletionEventTypes.Failed, Assert.Single(fakes.Queue.Calls).Input.Event.Type);
+        Assert.Equal(1, fakes.Webhook.Count);
+    }
+
     // 6–8. Provider outcome and downloads -----------------------------------------------------------------------------
 
     [Fact]
@@ -422,6 +445,51 @@ public sealed class ImageJobOrchestratorTests
         Assert.True(calls[1].At - calls[0].At >= TimeSpan.FromSeconds(2), $"retried after {calls[1].At - calls[0].At}");
         Assert.Equal(calls[0].Input.Event.Id, calls[1].Input.Event.Id); // the same webhook-id on every attempt
         Assert.Equal(1, fakes.Queue.Count);
+    }
+
+    // A channel that fails for good: here a refusal, which DeliveryRetry never retries, so the test need not wait out
+    // six attempts.
+    [Fact]
+    public async Task RunAsync_CompletionQueueFailsForGood_WebhookAndEventStillSent_JobStillSucceeds()
+    {
+        var fakes = new WorkflowFakes();
+        fakes.Queue.Script = (_, _) => throw new OutboundUrlRefusedException("The completion queue is not reachable.");
+        await using var harness = await OrchestrationHarness.StartAsync(fakes);
+        var waiter = await harness.Client.ScheduleNewOrchestrationInstanceAsync(
+            WorkflowFakes.WaiterName, ImageJobParser.DefaultEventName, new StartOrchestrationOptions("waiter-queue-1"));
+        await harness.Client.WaitForInstanceStartAsync(waiter);
+
+        var notify = Webhook();
+        notify["instanceId"] = waiter;
+        var (result, done) = await harness.RunJobAsync(TestJobs.Create("queue-fails-1", notify));
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal(JobStatus.Succeeded, result.Status);
+        Assert.Equal(1, fakes.Queue.Count);
+        Assert.Equal(1, fakes.Webhook.Count);
+        var received = (await harness.WaitForCompletionAsync(waiter)).ReadOutputAs<JsonElement>();
+        Assert.Equal("queue-fails-1/completed", received.GetProperty("id").GetString());
+    }
+
+    // StorageRetry makes 5 attempts, 1, 2, 4 and 8 s apart: this test takes about 15 s.
+    [Fact]
+    public async Task RunAsync_ManifestFailsEveryAttempt_EventsSentWithoutAManifest_JobStillSucceeds()
+    {
+        var fakes = new WorkflowFakes();
+        fakes.WriteManifest.Script = (_, _) => throw new InvalidOperationException("The results container refused the manifest.");
+        await using var harness = await OrchestrationHarness.StartAsync(fakes);
+
+        var (result, done) = await harness.RunJobAsync(TestJobs.Create("manifest-fails-1", Webhook()));
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal(JobStatus.Succeeded, result.Status);
+        Assert.Equal(5, fakes.WriteManifest.Count);
+        Assert.Null(result.Manifest);
+        Assert.Equal(WorkflowFakes.DefaultResults, result.Images.Count(i => i.Error is null));
+        var queued = Assert.Single(fakes.Queue.Calls).Input.Event.Data!;
+        var hooked = Assert.Single(fakes.Webhook.Calls).Input.Event.Data!;
+        Assert.Null(queued.Manifest); // no event names a manifest that was never written
+        Assert.Null(hooked.Manifest);
     }
 
     // The webhook's usual failure. TaskFailureDetails.IsCausedBy throws AmbiguousMatchException for
