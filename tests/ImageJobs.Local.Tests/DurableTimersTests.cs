@@ -17,7 +17,6 @@ namespace ImageJobs.Local.Tests;
 public sealed class DurableTimersTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
     private const string Probe = "TimerProbe";
-    private const string NearProbe = "NearTimerProbe";
 
     // Fractional delays: each first timer is truncated to a whole second (or to zero), so it fires early.
     private static readonly double[] Delays = [1.5, 0.4, 2.3];
@@ -25,30 +24,8 @@ public sealed class DurableTimersTests(AzuriteFixture azurite) : IClassFixture<A
     [Fact]
     public async Task WaitUntil_OnTheAzureStorageProvider_NeverWakesEarly_AndReWaitsAtMostOncePerWait()
     {
-        await using var app = await TestApp.StartAsync(azurite, configureTasks: tasks =>
-            tasks.AddOrchestratorFunc<double[], Wait[]>(Probe, async (context, delays) =>
-            {
-                var waits = new List<Wait>();
-                foreach (var delay in delays)
-                {
-                    var fireAt = context.CurrentUtcDateTime + TimeSpan.FromSeconds(delay);
-                    await context.WaitUntilAsync(fireAt);
-                    waits.Add(new Wait(fireAt, context.CurrentUtcDateTime));
-                }
-
-                return [.. waits];
-            }));
-
-        var id = await app.Client.ScheduleNewOrchestrationInstanceAsync(Probe, Delays);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var done = await app.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
-        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
-
-        var waits = done.ReadOutputAs<Wait[]>()!;
-        Assert.Equal(Delays.Length, waits.Length);
+        var (waits, timers) = await ProbeAsync((context, fireAt) => context.WaitUntilAsync(fireAt));
         Assert.All(waits, wait => Assert.True(wait.WokeAt >= wait.FireAt, $"Woke at {wait.WokeAt:O}, before {wait.FireAt:O}."));
-
-        var timers = await TimersAsync(app, id);
 
         // One timer per wait, plus at most one re-wait each; every timer is due within a re-wait step of the time its
         // wait asked for, so no wait can be stretched by more than one step of its own making.
@@ -59,35 +36,40 @@ public sealed class DurableTimersTests(AzuriteFixture azurite) : IClassFixture<A
     [Fact]
     public async Task WaitUntilNear_OnTheAzureStorageProvider_WakesWithinTheGranularity_OnOneTimerPerWait()
     {
-        await using var app = await TestApp.StartAsync(azurite, configureTasks: tasks =>
-            tasks.AddOrchestratorFunc<double[], Wait[]>(NearProbe, async (context, delays) =>
-            {
-                var waits = new List<Wait>();
-                foreach (var delay in delays)
-                {
-                    var fireAt = context.CurrentUtcDateTime + TimeSpan.FromSeconds(delay);
-                    await context.WaitUntilNearAsync(fireAt);
-                    waits.Add(new Wait(fireAt, context.CurrentUtcDateTime));
-                }
-
-                return [.. waits];
-            }));
-
-        var id = await app.Client.ScheduleNewOrchestrationInstanceAsync(NearProbe, Delays);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var done = await app.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
-        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
-
-        var waits = done.ReadOutputAs<Wait[]>()!;
-        Assert.Equal(Delays.Length, waits.Length);
+        var (waits, timers) = await ProbeAsync((context, fireAt) => context.WaitUntilNearAsync(fireAt));
         Assert.All(waits, wait => Assert.True(wait.WokeAt >= wait.FireAt - DurableTimers.Granularity,
             $"Woke at {wait.WokeAt:O}, more than {DurableTimers.Granularity} before {wait.FireAt:O}."));
 
         // Exactly the timers asked for: one at each wait's own time, none for the wait already within the granularity
         // (it would fire at once), and no re-wait.
-        var timers = await TimersAsync(app, id);
         var expected = waits.Zip(Delays).Where(w => TimeSpan.FromSeconds(w.Second) > DurableTimers.Granularity).Select(w => w.First.FireAt);
         Assert.Equal(expected, timers);
+    }
+
+    // Runs an orchestration on a fresh hub that waits for each of Delays in turn with wait; returns what each wait asked
+    // for and woke at, and the FireAt of every timer the history holds.
+    private async Task<(Wait[] Waits, List<DateTime> Timers)> ProbeAsync(Func<TaskOrchestrationContext, DateTime, Task> wait)
+    {
+        await using var app = await TestApp.StartAsync(azurite, configureTasks: tasks =>
+            tasks.AddOrchestratorFunc<double[], Wait[]>(Probe, async (context, delays) =>
+            {
+                var waits = new List<Wait>();
+                foreach (var delay in delays)
+                {
+                    var fireAt = context.CurrentUtcDateTime + TimeSpan.FromSeconds(delay);
+                    await wait(context, fireAt);
+                    waits.Add(new Wait(fireAt, context.CurrentUtcDateTime));
+                }
+
+                return [.. waits];
+            }));
+        var id = await app.Client.ScheduleNewOrchestrationInstanceAsync(Probe, Delays);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var done = await app.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        var waits = done.ReadOutputAs<Wait[]>()!;
+        Assert.Equal(Delays.Length, waits.Length);
+        return (waits, await TimersAsync(app, id));
     }
 
     private async Task<List<DateTime>> TimersAsync(TestApp app, string id)

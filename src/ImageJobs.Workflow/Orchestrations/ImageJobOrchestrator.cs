@@ -20,7 +20,7 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
     private static readonly TaskOptions QueryRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(8, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(1)));
 
     // Cancelling at the provider is best effort (PENDING tasks only): three attempts over about 6 s, then the job ends
-    // saying the task could not be cancelled.
+    // saying the cancel request failed.
     private static readonly TaskOptions CancelRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(3, TimeSpan.FromSeconds(2), 2));
     private static readonly TaskOptions DeliveryRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(6, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(2))
     {
