@@ -43,7 +43,10 @@ public sealed class DashScopeEmulatorOptions
     /// <summary>How long task ids stay queryable (service time, scaled). DashScope: 24 hours.</summary>
     public TimeSpan TaskTtl { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>How long result URLs stay valid after the task ends (service time, scaled). Null = <see cref="TaskTtl"/>.</summary>
+    /// <summary>
+    /// How long result URLs stay valid after the task ends (service time, scaled). Null = <see cref="TaskTtl"/>. The emulator
+    /// refuses a download from the exact instant this passes; the URL's <c>Expires</c> names it rounded down to the second.
+    /// </summary>
     public TimeSpan? ResultUrlTtl { get; set; }
 
     /// <summary>How long files in the temporary storage (<c>oss://</c> inputs) stay usable (service time, scaled). DashScope: 48 hours.</summary>

@@ -575,6 +575,14 @@ internal static class EmulatorEndpoints
         var index = file.EndsWith(".png", StringComparison.Ordinal)
             && int.TryParse(file.AsSpan(0, file.Length - 4), NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i : -1;
         var task = emu.Store.Get(taskId, now, emu.MaxConcurrent, includeSync: true);
+        if (task?.EndTime is { } end && now > end + emu.Clock.Scale(emu.Options.EffectiveUrlTtl))
+        {
+            // Expires carries the end of the URL's life rounded down to the second; the emulator holds it to the tick, so a
+            // sub-second ResultUrlTtl is expired for any download that is not instant.
+            await WriteOssErrorAsync(ctx, 403, "AccessDenied", "Request has expired.");
+            return;
+        }
+
         var png = task is null || emu.Store.IsExpired(task, now) ? null : task.Image(index);
         if (png is null)
         {

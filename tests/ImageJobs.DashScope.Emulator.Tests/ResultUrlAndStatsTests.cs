@@ -67,6 +67,31 @@ public sealed class ResultUrlAndStatsTests
     }
 
     [Fact]
+    public async Task ResultUrl_SubSecondUrlTtl_ExpiresWithinTheSecondItsExpiresNames()
+    {
+        var time = new ManualTimeProvider();
+        await using var emu = await EmulatorClient.StartAsync(o => { o.TimeScale = 1; o.ResultUrlTtl = TimeSpan.FromMilliseconds(1); o.Seed = 1; }, time);
+        var id = await emu.SubmitAsync(EmulatorClient.Text2Image, Qwen);
+        while (await emu.StatusAsync(id) != "SUCCEEDED")
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        var url = (await emu.GetTaskAsync(id)).Output.GetProperty("results")[0].GetProperty("url").GetString()!;
+        time.Advance(TimeSpan.FromMilliseconds(2));
+        var expires = long.Parse(System.Text.RegularExpressions.Regex.Match(url, @"Expires=(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+        // The task ended 2-102 ms ago, past the 1 ms URL life, yet the clock is still inside the second that Expires names:
+        // only the emulator's exact expiry can refuse the download.
+        Assert.Equal(expires, time.GetUtcNow().ToUnixTimeSeconds());
+        var download = await emu.DownloadAsync(url);
+
+        Assert.Equal(HttpStatusCode.Forbidden, download.Status);
+        Assert.Contains("<Code>AccessDenied</Code>", System.Text.Encoding.UTF8.GetString(download.Bytes), StringComparison.Ordinal);
+        Assert.Equal(0, emu.Host.Stats.Snapshot().ImagesServed);
+    }
+
+    [Fact]
     public async Task Stats_CountsEveryKindOfRequest_SameOnEndpointAndHost()
     {
         var time = new ManualTimeProvider();
