@@ -67,6 +67,9 @@ public sealed class DashScopeEmulatorHost : IAsyncDisposable, IDisposable
     /// <summary>The emulator's counters (the same as <c>GET /emulator/stats</c>).</summary>
     public EmulatorStats Stats => _context.Stats;
 
+    /// <summary>The emulator's state, for its own tests.</summary>
+    internal EmulatorContext Context => _context;
+
     /// <summary>The settings the emulator runs with (a copy; changing it has no effect).</summary>
     public DashScopeEmulatorOptions Options => _context.Options.Clone();
 

@@ -214,6 +214,7 @@ internal static class EmulatorEndpoints
         }
 
         emu.Stats.SyncCall();
+        task.PrerenderInBackground();
         var output = new JsonObject
         {
             ["choices"] = new JsonArray(new JsonObject
@@ -290,6 +291,7 @@ internal static class EmulatorEndpoints
             case TaskStatus.Succeeded:
                 output["scheduled_time"] = EmulatorClock.Format(task.ScheduledTime!.Value);
                 output["end_time"] = EmulatorClock.Format(task.EndTime!.Value);
+                task.PrerenderInBackground();
                 var results = new JsonArray();
                 for (var i = 0; i < total; i++)
                 {

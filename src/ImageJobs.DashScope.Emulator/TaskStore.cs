@@ -40,6 +40,8 @@ internal sealed class EmulatorTask
     /// <summary>Rendered PNGs, held weakly: repeated downloads are cheap, yet thousands of finished tasks do not pin
     /// gigabytes (a collected image is simply painted again, identically).</summary>
     private readonly WeakReference<byte[]>?[] _images;
+    private readonly Lock[] _imageLocks;
+    private int _prerenderStarted;
     private long _scheduledTicks;
     private long _canceledTicks;
 
@@ -57,6 +59,7 @@ internal sealed class EmulatorTask
         BaseSeed = baseSeed;
         IsSync = isSync;
         _images = new WeakReference<byte[]>?[plan.N];
+        _imageLocks = [.. Enumerable.Range(0, plan.N).Select(_ => new Lock())];
     }
 
     public string Id { get; }
@@ -122,7 +125,7 @@ internal sealed class EmulatorTask
         return Failure is null ? TaskStatus.Succeeded : TaskStatus.Failed;
     }
 
-    /// <summary>The PNG of image <paramref name="index"/> (rendered once, then cached), or null if that image failed.</summary>
+    /// <summary>The PNG of image <paramref name="index"/> (rendered once, then cached), or null if that image failed. Thread-safe.</summary>
     public byte[]? Image(int index)
     {
         if (index < 0 || index >= _images.Length || ImageFailures[index] is not null || Failure is not null)
@@ -130,7 +133,8 @@ internal sealed class EmulatorTask
             return null;
         }
 
-        lock (_images)
+        // One lock per image: the downloads of one task's images render in parallel, as the service serves them.
+        lock (_imageLocks[index])
         {
             if (_images[index] is { } cached && cached.TryGetTarget(out var png))
             {
@@ -140,6 +144,30 @@ internal sealed class EmulatorTask
             png = Render(index);
             _images[index] = new WeakReference<byte[]>(png);
             return png;
+        }
+    }
+
+    /// <summary>Whether image <paramref name="index"/> is rendered and still cached (for tests).</summary>
+    internal bool IsRendered(int index) => _images[index] is { } cached && cached.TryGetTarget(out _);
+
+    /// <summary>
+    /// Starts rendering every image that succeeded, in the background, once. The service has stored its results by the
+    /// time it reports SUCCEEDED; without this, the download right after would wait for a render the service never does.
+    /// </summary>
+    public void PrerenderInBackground()
+    {
+        if (Failure is not null || Interlocked.Exchange(ref _prerenderStarted, 1) != 0)
+        {
+            return;
+        }
+
+        for (var i = 0; i < _images.Length; i++)
+        {
+            var index = i;
+            if (ImageFailures[index] is null)
+            {
+                _ = Task.Run(() => Image(index));
+            }
         }
     }
 

@@ -25,9 +25,6 @@ static int Usage()
                       (median, p95), at time scale 0.01; beside it the floor: the same shape of no-op activities
                       (4 in parallel, 1, 2 in parallel) from the first episode to completion, and the ratio
                       --jobs N              (default 30, after 2 warm-up jobs)
-                      --warm-results true   fetch each result once as soon as the emulator has it, so the job's
-                                            downloads do not pay the emulator's PNG rendering (the real service
-                                            serves stored files); default false
                       --dump-history true   print the last job's and floor's history rows (Azure Storage History table)
           polls       jobs end to end per model family (wanx-v1, wanx2.1-imageedit, wan2.5-i2i-preview,
                       qwen-image-plus), as many at once per model as the provider runs: polls per job (the emulator's

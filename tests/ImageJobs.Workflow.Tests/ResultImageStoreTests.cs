@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using ImageJobs.Testing;
 using ImageJobs.Workflow.Results;
 using Microsoft.AspNetCore.Builder;
@@ -14,6 +16,7 @@ public sealed class ResultImageStoreTests(AzuriteFixture azurite) : IClassFixtur
     private WebApplication _server = null!;
     private int _served;
     private readonly byte[] _bigPng = FakePng(640, 480, 9 * 1024 * 1024 + 123);
+    private readonly byte[] _smallPng = FakePng(64, 48, 300_000);
 
     public async Task InitializeAsync()
     {
@@ -25,6 +28,11 @@ public sealed class ResultImageStoreTests(AzuriteFixture azurite) : IClassFixtur
             Interlocked.Increment(ref _served);
             ctx.Response.ContentType = "image/png";
             await ctx.Response.Body.WriteAsync(_bigPng);
+        });
+        _server.MapGet("/small.png", async ctx =>
+        {
+            ctx.Response.ContentType = "image/png";
+            await ctx.Response.Body.WriteAsync(_smallPng);
         });
         _server.MapGet("/expired.png", ctx => { ctx.Response.StatusCode = 403; return Task.CompletedTask; });
         _server.MapGet("/page", ctx => ctx.Response.WriteAsync("<html/>"));
@@ -63,6 +71,41 @@ public sealed class ResultImageStoreTests(AzuriteFixture azurite) : IClassFixtur
         Assert.Equal(image.Sha256, props.Metadata[BlobMetadata.Sha256]);
         Assert.Equal("一只猫 cat", BlobMetadata.DecodeText(props.Metadata[BlobMetadata.OrigPrompt]));
         Assert.Equal("t-1", props.Metadata[BlobMetadata.TaskId]);
+        var blocks = (await container.GetBlockBlobClient("job1/0.png").GetBlockListAsync(BlockListTypes.Committed)).Value;
+        Assert.Equal(3, blocks.CommittedBlocks.Count()); // 9 MiB in 4 MiB blocks
+    }
+
+    [Fact]
+    public async Task CopyAsync_ImageInOneBlock_OnePutBlobWithHashAndMetadata()
+    {
+        var (store, container) = await CreateAsync();
+
+        var outcome = await store.CopyAsync(Copy(container, Url("/small.png")));
+
+        var image = Assert.IsType<StoredImage>(outcome.Image);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(_smallPng)), image.Sha256);
+        Assert.Equal((_smallPng.Length, 64, 48), (image.Bytes, image.Width!.Value, image.Height!.Value));
+        var blob = container.GetBlobClient("job1/0.png");
+        var props = (await blob.GetPropertiesAsync()).Value;
+        Assert.Equal(image.Sha256, props.Metadata[BlobMetadata.Sha256]);
+        Assert.Equal("t-1", props.Metadata[BlobMetadata.TaskId]);
+        Assert.Equal("image/png", props.ContentType);
+        Assert.Equal(_smallPng, (await blob.DownloadContentAsync()).Value.Content.ToArray());
+        Assert.Empty((await container.GetBlockBlobClient("job1/0.png").GetBlockListAsync(BlockListTypes.All)).Value.CommittedBlocks); // Put Blob, no blocks
+    }
+
+    [Theory]
+    [InlineData("/small.png")]
+    [InlineData("/img.png")]
+    public async Task CopyAsync_BlobThatIsNotACopy_NeverOverwritten(string path)
+    {
+        var (store, container) = await CreateAsync();
+        var foreign = container.GetBlobClient("job1/0.png");
+        await foreign.UploadAsync(BinaryData.FromString("someone else's file"));
+
+        await Assert.ThrowsAsync<Azure.RequestFailedException>(() => store.CopyAsync(Copy(container, Url(path))));
+
+        Assert.Equal("someone else's file", (await foreign.DownloadContentAsync()).Value.Content.ToString());
     }
 
     [Fact]

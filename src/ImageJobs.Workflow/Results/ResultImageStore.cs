@@ -33,9 +33,10 @@ public sealed record StoredImage(string BlobName, long Bytes, string Sha256, str
 public sealed record ResultImageOutcome(StoredImage? Image, string? ErrorCode = null, string? ErrorMessage = null, bool AlreadyStored = false);
 
 /// <summary>
-/// Streams result images from the provider into block blobs. The content is hashed (SHA-256) and measured on the way,
-/// staged in 4 MiB blocks and committed once with its metadata, so a blob that exists is always complete: a retried copy
-/// that finds the blob with its <c>sha256</c> metadata counts as done and writes nothing.
+/// Streams result images from the provider into block blobs. The content is hashed (SHA-256) and measured on the way.
+/// An image that fits in one 4 MiB block is written with one create-only Put Blob; a larger one is staged in 4 MiB blocks
+/// and committed once. Either way the metadata comes with the one write, so a blob that exists is always complete: a
+/// retried copy that finds the blob with its <c>sha256</c> metadata counts as done and writes nothing.
 /// </summary>
 public sealed class ResultImageStore(BlobServiceClient blobs, HttpClient http)
 {
@@ -82,55 +83,77 @@ public sealed class ResultImageStore(BlobServiceClient blobs, HttpClient http)
         await using var source = await response.Content.ReadAsStreamAsync(cancellationToken);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = ArrayPool<byte>.Shared.Rent(BlockSize);
-        var blockIds = new List<string>();
-        long total = 0;
-        string? mime = null;
-        int? width = null, height = null;
         try
         {
-            while (true)
+            var filled = await FillAsync(source, buffer, BlockSize, cancellationToken);
+            if (filled == 0)
             {
-                var filled = await FillAsync(source, buffer, BlockSize, cancellationToken);
-                if (filled == 0)
+                return new ResultImageOutcome(null, "UnexpectedContentType", "The result URL returned an empty body.");
+            }
+
+            if (filled > copy.MaxBytes)
+            {
+                return TooLarge(copy.MaxBytes);
+            }
+
+            if (!ImageInfo.TryRead(buffer.AsSpan(0, filled), out var mime, out var w, out var h))
+            {
+                return new ResultImageOutcome(null, "UnexpectedContentType", "The result URL did not return a recognised image.");
+            }
+
+            var (width, height) = w > 0 ? (w, h) : ((int?)null, (int?)null);
+            long total = filled;
+            if (filled < BlockSize)
+            {
+                // The whole image is in the first block: one create-only Put Blob instead of Put Block + Put Block List.
+                sha.AppendData(buffer, 0, filled);
+                var hash = Convert.ToHexStringLower(sha.GetHashAndReset());
+                using var content = new MemoryStream(buffer, 0, filled, writable: false);
+                return await CreateOnlyAsync(blob, hash, mime, width, height, total, copy, conditions =>
+                    blob.UploadAsync(content, new BlobUploadOptions
+                    {
+                        HttpHeaders = new BlobHttpHeaders { ContentType = mime },
+                        Metadata = Metadata(copy, hash, width, height),
+                        Conditions = conditions,
+                    }, cancellationToken), cancellationToken);
+            }
+
+            var blockIds = new List<string>();
+            while (filled > 0)
+            {
+                sha.AppendData(buffer, 0, filled);
+                var blockId = Convert.ToBase64String(BitConverter.GetBytes(blockIds.Count).Concat(new byte[4]).ToArray());
+                using (var block = new MemoryStream(buffer, 0, filled, writable: false))
                 {
-                    break;
+                    await blob.StageBlockAsync(blockId, block, cancellationToken: cancellationToken);
                 }
 
+                blockIds.Add(blockId);
+                filled = await FillAsync(source, buffer, BlockSize, cancellationToken);
                 total += filled;
                 if (total > copy.MaxBytes)
                 {
                     return TooLarge(copy.MaxBytes);
                 }
-
-                if (mime is null)
-                {
-                    if (!ImageInfo.TryRead(buffer.AsSpan(0, filled), out var sniffed, out var w, out var h))
-                    {
-                        return new ResultImageOutcome(null, "UnexpectedContentType", "The result URL did not return a recognised image.");
-                    }
-
-                    mime = sniffed;
-                    (width, height) = w > 0 ? (w, h) : ((int?)null, (int?)null);
-                }
-
-                sha.AppendData(buffer, 0, filled);
-                var blockId = Convert.ToBase64String(BitConverter.GetBytes(blockIds.Count).Concat(new byte[4]).ToArray());
-                using var block = new MemoryStream(buffer, 0, filled, writable: false);
-                await blob.StageBlockAsync(blockId, block, cancellationToken: cancellationToken);
-                blockIds.Add(blockId);
             }
+
+            var blockHash = Convert.ToHexStringLower(sha.GetHashAndReset());
+            return await CreateOnlyAsync(blob, blockHash, mime, width, height, total, copy, conditions =>
+                blob.CommitBlockListAsync(blockIds, new CommitBlockListOptions
+                {
+                    HttpHeaders = new BlobHttpHeaders { ContentType = mime },
+                    Metadata = Metadata(copy, blockHash, width, height),
+                    Conditions = conditions,
+                }, cancellationToken), cancellationToken);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
 
-        if (mime is null)
-        {
-            return new ResultImageOutcome(null, "UnexpectedContentType", "The result URL returned an empty body.");
-        }
-
-        var hash = Convert.ToHexStringLower(sha.GetHashAndReset());
+    private static Dictionary<string, string> Metadata(ResultImageCopy copy, string hash, int? width, int? height)
+    {
         var metadata = new Dictionary<string, string>(copy.Metadata) { [BlobMetadata.Sha256] = hash };
         if (width is not null)
         {
@@ -138,15 +161,19 @@ public sealed class ResultImageStore(BlobServiceClient blobs, HttpClient http)
             metadata[BlobMetadata.Height] = height!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        return metadata;
+    }
+
+    /// <summary>
+    /// Writes the blob with <c>If-None-Match: *</c>, so the write is create-only: of two racing copies exactly one writes
+    /// it, and the other reports the stored one.
+    /// </summary>
+    private static async Task<ResultImageOutcome> CreateOnlyAsync<T>(BlockBlobClient blob, string hash, string mime, int? width, int? height,
+        long total, ResultImageCopy copy, Func<BlobRequestConditions, Task<T>> write, CancellationToken cancellationToken)
+    {
         try
         {
-            // If-None-Match: * makes the commit create-only: of two racing copies exactly one writes the blob.
-            await blob.CommitBlockListAsync(blockIds, new CommitBlockListOptions
-            {
-                HttpHeaders = new BlobHttpHeaders { ContentType = mime },
-                Metadata = metadata,
-                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
-            }, cancellationToken);
+            await write(new BlobRequestConditions { IfNoneMatch = ETag.All });
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
