@@ -135,6 +135,7 @@ internal static class EmulatorEndpoints
             }
 
             emu.Stats.Accepted(rule.Name);
+            task.PrerenderInBackground();
             var output = new JsonObject { ["task_status"] = TaskStatus.Pending, ["task_id"] = task.Id };
             await WriteJsonAsync(ctx, 200, new JsonObject { ["output"] = output, ["request_id"] = requestId }, JsonContentType);
         }
@@ -202,6 +203,7 @@ internal static class EmulatorEndpoints
     private static async Task CompleteSyncAsync(EmulatorContext emu, HttpContext ctx, EmulatorTask task, string requestId)
     {
         emu.Store.TryAdd(task, int.MaxValue, rejectWhenFull: false);
+        task.PrerenderInBackground();
         var wait = task.EndTime!.Value - emu.Clock.Now;
         if (wait > TimeSpan.Zero)
         {
@@ -214,7 +216,6 @@ internal static class EmulatorEndpoints
         }
 
         emu.Stats.SyncCall();
-        task.PrerenderInBackground();
         var output = new JsonObject
         {
             ["choices"] = new JsonArray(new JsonObject
@@ -291,7 +292,6 @@ internal static class EmulatorEndpoints
             case TaskStatus.Succeeded:
                 output["scheduled_time"] = EmulatorClock.Format(task.ScheduledTime!.Value);
                 output["end_time"] = EmulatorClock.Format(task.EndTime!.Value);
-                task.PrerenderInBackground();
                 var results = new JsonArray();
                 for (var i = 0; i < total; i++)
                 {

@@ -24,6 +24,63 @@ public static class PngEncoder
             throw new ArgumentException("The pixel buffer does not match width*height*3.", nameof(rgb));
         }
 
+        var pixels = rgb.ToArray();
+        return Encode(width, height, (y, row) => pixels.AsSpan(y * stride, stride).CopyTo(row));
+    }
+
+    /// <summary>Paints a picture that depends only on <paramref name="hash"/> and the size, and encodes it.</summary>
+    public static byte[] Paint(int width, int height, ulong hash)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        _ = checked(width * height * 3);
+        ReadOnlySpan<byte> a = [(byte)hash, (byte)(hash >> 8), (byte)(hash >> 16)];
+        ReadOnlySpan<byte> b = [(byte)(hash >> 24), (byte)(hash >> 32), (byte)(hash >> 40)];
+        var period = 16 + (int)((hash >> 48) % 48);
+        var diagonal = ((hash >> 56) & 1) == 0;
+
+        // A pixel's channel c is the gradient between a[c] and b[c] at t = (tx + ty) / 2, darkened by 20 or lightened by
+        // 20 on a stripe, clamped: both looked up per (t, c), so a row is three table reads per pixel.
+        var plain = new byte[256 * 3];
+        var stripe = new byte[256 * 3];
+        for (var t = 0; t < 256; t++)
+        {
+            for (var c = 0; c < 3; c++)
+            {
+                var v = ((a[c] * (255 - t)) + (b[c] * t)) / 255;
+                plain[(t * 3) + c] = (byte)Math.Clamp(v - 20, 0, 255);
+                stripe[(t * 3) + c] = (byte)Math.Clamp(v + 20, 0, 255);
+            }
+        }
+
+        var tx = new int[width];
+        for (var x = 0; x < width; x++)
+        {
+            tx[x] = width == 1 ? 0 : x * 255 / (width - 1);
+        }
+
+        return Encode(width, height, (y, row) =>
+        {
+            var ty = height == 1 ? 0 : y * 255 / (height - 1);
+            var offset = diagonal ? y : height - y;
+            for (var x = 0; x < width; x++)
+            {
+                var lut = ((x + offset) / period) % 2 == 0 ? plain : stripe;
+                var t3 = ((tx[x] + ty) / 2) * 3;
+                var p = x * 3;
+                row[p] = lut[t3];
+                row[p + 1] = lut[t3 + 1];
+                row[p + 2] = lut[t3 + 2];
+            }
+        });
+    }
+
+    /// <summary>Fills one row of RGB pixels (<c>width*3</c> bytes) for row <c>y</c>.</summary>
+    private delegate void RowWriter(int y, Span<byte> row);
+
+    private static byte[] Encode(int width, int height, RowWriter writeRow)
+    {
+        var stride = width * 3;
         using var png = new MemoryStream();
         png.Write(Signature);
 
@@ -45,7 +102,7 @@ public static class PngEncoder
                 for (var y = 0; y < height; y++)
                 {
                     row[0] = 0; // filter type None
-                    rgb.Slice(y * stride, stride).CopyTo(row.AsSpan(1));
+                    writeRow(y, row.AsSpan(1));
                     zlib.Write(row);
                 }
             }
@@ -55,34 +112,6 @@ public static class PngEncoder
 
         WriteChunk(png, "IEND", []);
         return png.ToArray();
-    }
-
-    /// <summary>Paints a picture that depends only on <paramref name="hash"/> and the size, and encodes it.</summary>
-    public static byte[] Paint(int width, int height, ulong hash)
-    {
-        var rgb = new byte[checked(width * height * 3)];
-        Span<byte> a = [(byte)hash, (byte)(hash >> 8), (byte)(hash >> 16)];
-        Span<byte> b = [(byte)(hash >> 24), (byte)(hash >> 32), (byte)(hash >> 40)];
-        var period = 16 + (int)((hash >> 48) % 48);
-        var diagonal = ((hash >> 56) & 1) == 0;
-        for (var y = 0; y < height; y++)
-        {
-            var row = rgb.AsSpan(y * width * 3, width * 3);
-            var ty = height == 1 ? 0 : y * 255 / (height - 1);
-            for (var x = 0; x < width; x++)
-            {
-                var tx = width == 1 ? 0 : x * 255 / (width - 1);
-                var t = (tx + ty) / 2;
-                var stripe = ((diagonal ? x + y : x - y + height) / period) % 2 == 0 ? 0 : 40;
-                for (var c = 0; c < 3; c++)
-                {
-                    var v = ((a[c] * (255 - t)) + (b[c] * t)) / 255;
-                    row[(x * 3) + c] = (byte)Math.Clamp(v + stripe - 20, 0, 255);
-                }
-            }
-        }
-
-        return Encode(width, height, rgb);
     }
 
     private static void WriteChunk(Stream png, string type, ReadOnlySpan<byte> data)

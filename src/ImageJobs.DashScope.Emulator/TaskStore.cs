@@ -151,8 +151,9 @@ internal sealed class EmulatorTask
     internal bool IsRendered(int index) => _images[index] is { } cached && cached.TryGetTarget(out _);
 
     /// <summary>
-    /// Starts rendering every image that succeeded, in the background, once. The service has stored its results by the
-    /// time it reports SUCCEEDED; without this, the download right after would wait for a render the service never does.
+    /// Starts rendering every image that will succeed, in the background, once: called when the task is accepted. The
+    /// service has stored its results by the time it reports SUCCEEDED; without this, the downloads right after would
+    /// wait for a render the service never does, and finish one after another as the renders do.
     /// </summary>
     public void PrerenderInBackground()
     {

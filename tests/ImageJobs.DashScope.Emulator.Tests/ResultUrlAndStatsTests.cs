@@ -92,24 +92,23 @@ public sealed class ResultUrlAndStatsTests
     }
 
     [Fact]
-    public async Task Results_RenderedInBackgroundWhenSucceededIsReported()
+    public async Task Results_RenderedInBackgroundOnceTheTaskIsAccepted()
     {
         var time = new ManualTimeProvider();
         await using var emu = await EmulatorClient.StartAsync(o => o.TimeScale = 1, time);
         var id = await emu.SubmitAsync(EmulatorClient.Text2Image, EmulatorClient.Body("wanx-v1", new { prompt = "x" }, new { n = 4, size = "1024*1024" }));
-        time.Advance(TimeSpan.FromMinutes(1));
         var task = emu.Host.Context.Store.Get(id, time.GetUtcNow(), _ => 1)!;
-        Assert.All(Enumerable.Range(0, 4), i => Assert.False(task.IsRendered(i))); // nothing rendered before anyone hears SUCCEEDED
 
-        var urls = (await emu.GetTaskAsync(id)).Output.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("url").GetString()!).ToList();
-
-        // The reply is sent while the four render in the background; none of them waits for a download.
+        // The clock stands still: the task is PENDING, and its four images render in the background, no download asked.
         for (var spins = 0; spins < 1000 && !Enumerable.Range(0, 4).All(task.IsRendered); spins++)
         {
             await Task.Delay(10);
         }
 
         Assert.All(Enumerable.Range(0, 4), i => Assert.True(task.IsRendered(i), $"image {i} not rendered"));
+        Assert.Equal("PENDING", await emu.StatusAsync(id));
+        time.Advance(TimeSpan.FromMinutes(1));
+        var urls = (await emu.GetTaskAsync(id)).Output.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("url").GetString()!).ToList();
         Assert.Equal(0, emu.Host.Stats.Snapshot().ImagesServed);
         var downloads = await Task.WhenAll(urls.Select(emu.DownloadAsync));
         Assert.All(downloads, d => Assert.Equal(HttpStatusCode.OK, d.Status));
