@@ -113,22 +113,9 @@ public sealed class CrashTests(AzuriteFixture azurite, Xunit.Abstractions.ITestO
         output.WriteLine($"Jobs that submitted again over an intent a kill left unconfirmed: {resubmitted.Count} ({string.Join(", ", resubmitted)}).");
         Assert.InRange(stats["accepted"]!.GetValue<int>(), Jobs, Jobs + resubmitted.Count);
 
-        // Every image blob was written once: one committed block list (commits are create-only) and no blocks staged
-        // after it by a second copy. (CreatedOn == LastModified does not work on Azurite: staging creates the blob.)
-        var results = new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("results");
-        var images = 0;
-        await foreach (var blob in results.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = "crash-" }))
-        {
-            if (blob.Name.EndsWith(".png", StringComparison.Ordinal))
-            {
-                images++;
-                var blocks = (await results.GetBlockBlobClient(blob.Name).GetBlockListAsync(BlockListTypes.All)).Value;
-                Assert.True(blocks.CommittedBlocks.Any() && !blocks.UncommittedBlocks.Any(),
-                    $"{blob.Name}: {blocks.CommittedBlocks.Count()} committed and {blocks.UncommittedBlocks.Count()} uncommitted blocks.");
-                Assert.True(blob.Properties.CreatedOn <= blob.Properties.LastModified);
-            }
-        }
-
+        // Every image blob complete and written once.
+        var images = await ResultBlobs.AssertEachCompleteAndWrittenOnceAsync(
+            new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("results"), "crash-");
         Assert.Equal(Jobs, images);
         Assert.DoesNotContain(apiKey, firstLife + secondLife + restarted.Output + emulator.Output, StringComparison.Ordinal);
 

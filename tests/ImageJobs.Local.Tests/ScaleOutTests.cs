@@ -150,20 +150,9 @@ public sealed partial class ScaleOutTests(AzuriteFixture azurite, Xunit.Abstract
             // The three hosts paced their submits and queries through one set of shared lanes: nothing was throttled.
             Assert.Equal(0, stats["throttled"]!.GetValue<int>());
 
-            // Every image blob written once (see CrashTests).
-            var results = new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("results");
-            var images = 0;
-            await foreach (var blob in results.GetBlobsAsync(new GetBlobsOptions { Prefix = "scale-" }))
-            {
-                if (blob.Name.EndsWith(".png", StringComparison.Ordinal))
-                {
-                    images++;
-                    var blocks = (await results.GetBlockBlobClient(blob.Name).GetBlockListAsync(BlockListTypes.All)).Value;
-                    Assert.True(blocks.CommittedBlocks.Any() && !blocks.UncommittedBlocks.Any(),
-                        $"{blob.Name}: {blocks.CommittedBlocks.Count()} committed and {blocks.UncommittedBlocks.Count()} uncommitted blocks.");
-                }
-            }
-
+            // Every image blob complete and written once.
+            var images = await ResultBlobs.AssertEachCompleteAndWrittenOnceAsync(
+                new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("results"), "scale-");
             Assert.Equal(Jobs, images);
 
             // One completion message per job, none twice.
