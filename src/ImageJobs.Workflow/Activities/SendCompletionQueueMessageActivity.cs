@@ -8,7 +8,7 @@ namespace ImageJobs.Workflow.Activities;
 
 /// <summary>
 /// Writes the completion CloudEvent to the job's queue (or <see cref="ImageJobsOptions.CompletionQueue"/>), base64-encoded
-/// as Functions queue triggers expect. A delivered marker stops repeats.
+/// as Functions queue triggers expect, once (<see cref="JobStateStore.DeliverOnceAsync"/>).
 /// </summary>
 public sealed class SendCompletionQueueMessageActivity(QueueServiceClient queues, JobStateStore state, ImageJobsOptions options) : TaskActivity<CompletionDelivery, bool>
 {
@@ -20,15 +20,16 @@ public sealed class SendCompletionQueueMessageActivity(QueueServiceClient queues
     {
         ArgumentNullException.ThrowIfNull(input);
         var name = input.Job.Notify.Queue ?? options.CompletionQueue;
-        if (string.IsNullOrEmpty(name) || await state.WasDeliveredAsync(input.Job.JobId, "queue", cancellationToken))
+        if (string.IsNullOrEmpty(name))
         {
             return false;
         }
 
-        var queue = queues.GetQueueClient(name);
-        await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        await queue.SendMessageAsync(Convert.ToBase64String(input.Event.ToUtf8Json(DurableJson.Options)), cancellationToken);
-        await state.MarkDeliveredAsync(input.Job.JobId, "queue", cancellationToken);
-        return true;
+        return await state.DeliverOnceAsync(input.Job.JobId, "queue", async ct =>
+        {
+            var queue = queues.GetQueueClient(name);
+            await queue.CreateIfNotExistsAsync(cancellationToken: ct);
+            await queue.SendMessageAsync(Convert.ToBase64String(input.Event.ToUtf8Json(DurableJson.Options)), ct);
+        }, cancellationToken);
     }
 }

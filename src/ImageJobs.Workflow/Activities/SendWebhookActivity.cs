@@ -8,7 +8,8 @@ namespace ImageJobs.Workflow.Activities;
 
 /// <summary>
 /// Posts the completion CloudEvent to the job's webhook, signed with Standard Webhooks headers, through the outbound
-/// guard. The <c>webhook-id</c> is the event id, the same on every retry; a delivered marker stops repeats.
+/// guard. The <c>webhook-id</c> is the event id, the same on every retry; it is posted once
+/// (<see cref="JobStateStore.DeliverOnceAsync"/>).
 /// </summary>
 public sealed class SendWebhookActivity(HttpClient http, JobStateStore state, ImageJobsOptions options, TimeProvider time) : TaskActivity<CompletionDelivery, bool>
 {
@@ -22,17 +23,17 @@ public sealed class SendWebhookActivity(HttpClient http, JobStateStore state, Im
     internal async Task<bool> RunAsync(CompletionDelivery input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (await state.WasDeliveredAsync(input.Job.JobId, "webhook", cancellationToken))
-        {
-            return false;
-        }
-
         var secret = options.WebhookSecret;
         if (string.IsNullOrEmpty(secret))
         {
             throw new InvalidOperationException("IMAGEJOBS_WEBHOOK_SECRET is not set; webhooks cannot be signed.");
         }
 
+        return await state.DeliverOnceAsync(input.Job.JobId, "webhook", ct => PostAsync(input, secret, ct), cancellationToken);
+    }
+
+    private async Task PostAsync(CompletionDelivery input, string secret, CancellationToken cancellationToken)
+    {
         var body = input.Event.ToUtf8Json(DurableJson.Options);
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(input.Job.Notify.WebhookUrl!))
@@ -48,8 +49,5 @@ public sealed class SendWebhookActivity(HttpClient http, JobStateStore state, Im
         {
             throw new HttpRequestException($"The webhook answered {(int)response.StatusCode}.", null, response.StatusCode);
         }
-
-        await state.MarkDeliveredAsync(input.Job.JobId, "webhook", cancellationToken);
-        return true;
     }
 }

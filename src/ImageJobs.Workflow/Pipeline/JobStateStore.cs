@@ -76,19 +76,127 @@ public sealed class JobStateStore(BlobServiceClient blobs, ImageJobsOptions opti
         }
     }
 
-    /// <summary>Whether a completion was already delivered on a channel.</summary>
-    public async Task<bool> WasDeliveredAsync(string jobId, string channel, CancellationToken cancellationToken)
+    /// <summary>How long a claim to deliver a completion holds before another run may take it over.</summary>
+    public static readonly TimeSpan DeliveryClaim = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Runs <paramref name="deliver"/> for a job's completion <paramref name="channel"/> once. The marker
+    /// <c>jobs/{jobId}/delivered/{channel}</c> is first written create-only as a claim that holds for
+    /// <see cref="DeliveryClaim"/>, then marked delivered. Another run of the same activity can happen: the Azure Storage
+    /// provider sends an episode's activity messages before it commits the episode, so two workers that both ran it
+    /// both schedule the activity. That run waits while the claim is live and returns false once it is delivered. A
+    /// claim whose owner died expires and is taken over, so a completion is never lost (it may then repeat). When
+    /// <paramref name="deliver"/> throws, the claim is released for the retry.
+    /// </summary>
+    /// <returns>True when this run delivered; false when it was delivered already.</returns>
+    public async Task<bool> DeliverOnceAsync(string jobId, string channel, Func<CancellationToken, Task> deliver, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(deliver);
         await EnsureContainerAsync(cancellationToken);
-        return await _container.GetBlobClient($"jobs/{jobId}/delivered/{channel}").ExistsAsync(cancellationToken);
+        var marker = _container.GetBlobClient($"jobs/{jobId}/delivered/{channel}");
+        var claim = await ClaimAsync(marker, cancellationToken);
+        if (claim is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            await deliver(cancellationToken);
+        }
+        catch
+        {
+            await marker.DeleteIfExistsAsync(conditions: new BlobRequestConditions { IfMatch = claim }, cancellationToken: CancellationToken.None);
+            throw;
+        }
+
+        try
+        {
+            await marker.UploadAsync(BinaryData.Empty, new BlobUploadOptions
+            {
+                Metadata = new Dictionary<string, string> { [DeliveryState] = Delivered },
+                Conditions = new BlobRequestConditions { IfMatch = claim },
+            }, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            // The claim outlived DeliveryClaim and another run took it over; that run marks it.
+        }
+
+        return true;
     }
 
-    /// <summary>Records that a completion was delivered on a channel.</summary>
-    public async Task MarkDeliveredAsync(string jobId, string channel, CancellationToken cancellationToken)
+    private const string DeliveryState = "state";
+    private const string Claimed = "claimed";
+    private const string Delivered = "delivered";
+    private const string ClaimedUntil = "until";
+
+    /// <summary>Claims a delivery marker: the claim's ETag, or null when the completion was delivered already.</summary>
+    private static async Task<ETag?> ClaimAsync(BlobClient marker, CancellationToken cancellationToken)
     {
-        await EnsureContainerAsync(cancellationToken);
-        await _container.GetBlobClient($"jobs/{jobId}/delivered/{channel}").UploadAsync(BinaryData.Empty, overwrite: true, cancellationToken);
+        while (true)
+        {
+            var until = DateTimeOffset.UtcNow + DeliveryClaim;
+            var claim = new Dictionary<string, string>
+            {
+                [DeliveryState] = Claimed,
+                [ClaimedUntil] = until.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            };
+            try
+            {
+                return (await marker.UploadAsync(BinaryData.Empty, new BlobUploadOptions
+                {
+                    Metadata = claim,
+                    Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                }, cancellationToken)).Value.ETag;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+            {
+            }
+
+            BlobProperties existing;
+            try
+            {
+                existing = (await marker.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                continue; // released by a run whose delivery failed: claim it afresh
+            }
+
+            // A marker without a claim is a delivery (markers written before claims existed carry no metadata).
+            if (!existing.Metadata.TryGetValue(DeliveryState, out var state) || state != Claimed)
+            {
+                return null;
+            }
+
+            var heldUntil = existing.Metadata.TryGetValue(ClaimedUntil, out var text)
+                && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var parsed)
+                ? parsed : DateTimeOffset.MinValue;
+            var left = heldUntil - DateTimeOffset.UtcNow;
+            if (left > TimeSpan.Zero)
+            {
+                await Task.Delay(left < ClaimPoll ? left : ClaimPoll, cancellationToken);
+                continue;
+            }
+
+            try
+            {
+                return (await marker.UploadAsync(BinaryData.Empty, new BlobUploadOptions
+                {
+                    Metadata = claim,
+                    Conditions = new BlobRequestConditions { IfMatch = existing.ETag },
+                }, cancellationToken)).Value.ETag;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
+            {
+                // Someone else changed it first; look again.
+            }
+        }
     }
+
+    /// <summary>How often a run waiting on another's live claim looks again.</summary>
+    private static readonly TimeSpan ClaimPoll = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Reads a model's recent running times.</summary>
     public async Task<(IReadOnlyList<double> Seconds, ETag ETag)> GetDurationsAsync(string model, CancellationToken cancellationToken)
