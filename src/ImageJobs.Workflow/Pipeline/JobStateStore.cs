@@ -76,8 +76,11 @@ public sealed class JobStateStore(BlobServiceClient blobs, ImageJobsOptions opti
         }
     }
 
-    /// <summary>How long a claim to deliver a completion holds before another run may take it over.</summary>
-    public static readonly TimeSpan DeliveryClaim = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// How long a claim to deliver a completion holds before another run may take it over: longer than the outbound
+    /// client's 100 s timeout, so a slow webhook is never posted a second time while the first post can still succeed.
+    /// </summary>
+    public static readonly TimeSpan DeliveryClaim = TimeSpan.FromMinutes(2);
 
     /// <summary>
     /// Runs <paramref name="deliver"/> for a job's completion <paramref name="channel"/> once. The marker
