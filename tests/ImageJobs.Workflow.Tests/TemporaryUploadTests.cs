@@ -175,6 +175,65 @@ public sealed class TemporaryUploadTests(AzuriteFixture azurite) : IClassFixture
         Assert.Equal(upload, Assert.Single(record.Uploads!));
     }
 
+    [Fact]
+    public async Task SubmitTask_SlotPassesWhileUploading_PacedThenSendsTheFilesUploadedOnce()
+    {
+        var (blobs, reference) = await BlobAsync(Png);
+        var options = new ImageJobsOptions { InputMode = InputResolutionMode.TemporaryUpload, StateContainer = "state-" + Guid.NewGuid().ToString("N")[..8] };
+        var state = new JobStateStore(blobs, options);
+        var pacing = new ProviderPacing(state, TimeProvider.System, options);
+        var otherInstance = new ProviderPacing(state, TimeProvider.System, options);
+        Assert.True(DashScopeModels.TryGetProfile(ImageEdit, out var profile));
+        var crowd = (int)Math.Ceiling((ProviderPacing.MaxInlineWait + TimeSpan.FromSeconds(1)) / pacing.Interval(profile.SubmitRequestsPerSecond)) + 1;
+        var client = new ScriptedClient
+        {
+            // While this job uploads, other jobs fill its model's lane and its slot passes: the next free one is further
+            // away than an activity waits in place.
+            DuringUpload = async () =>
+            {
+                await Task.WhenAll(Enumerable.Range(0, crowd).Select(i => otherInstance.ReserveSubmitAsync(ImageEdit, $"other-{i}", null, CancellationToken.None)));
+                await Task.Delay(pacing.LateTolerance + TimeSpan.FromMilliseconds(200));
+            },
+        };
+        var activity = new SubmitTaskActivity(client, state, new InputResolver(blobs, options, TimeProvider.System), new DurationLearning(state, options, TimeProvider.System),
+            pacing, options, TimeProvider.System, NullLogger<SubmitTaskActivity>.Instance);
+        var job = new ImageJob
+        {
+            JobId = "oss-paced-" + Guid.NewGuid().ToString("N")[..8],
+            Model = ImageEdit,
+            Input = new JsonObject { ["function"] = "stylization_all", ["prompt"] = "x", ["base_image_url"] = reference },
+            Parameters = new JsonObject { ["n"] = 1 },
+            Output = new JobOutput("results", string.Empty),
+        };
+
+        var paced = await activity.RunAsync(new SubmitRequest(job), CancellationToken.None);
+        Assert.Equal(SubmitTaskActivity.PacedCode, paced.Error?.Code);
+        var slot = paced.ReservedSlot!.Value;
+        Assert.Empty(client.SubmittedBaseImages);
+
+        // Kept as a submit never sent: its upload recorded, no attempt counted, nothing for a retry to fear was paid.
+        var (kept, _) = await state.GetSubmissionAsync(job.JobId, CancellationToken.None);
+        Assert.NotNull(kept);
+        Assert.Equal((null, 0, true), (kept.TaskId, kept.Attempts, kept.Refused));
+        var upload = Assert.Single(kept.Uploads!);
+        Assert.Equal(("input.base_image_url", reference), (upload.Field, upload.Source));
+
+        // The orchestration comes back ahead of the slot with it; the submit then sends the file uploaded before.
+        client.DuringUpload = null;
+        var wake = slot - ProviderPacing.MaxInlineWait + TimeSpan.FromMilliseconds(500) - DateTimeOffset.UtcNow;
+        if (wake > TimeSpan.Zero)
+        {
+            await Task.Delay(wake);
+        }
+
+        var sent = await activity.RunAsync(new SubmitRequest(job, slot), CancellationToken.None);
+        Assert.Equal("Throttling.RateQuota", sent.Error?.Code); // the scripted provider's first answer: it was sent
+        Assert.Equal((1, 1), (client.Uploads, client.Policies));
+        Assert.Equal([upload.Url], client.SubmittedBaseImages);
+        var (after, _) = await state.GetSubmissionAsync(job.JobId, CancellationToken.None);
+        Assert.Equal((1, true), (after!.Attempts, after.Refused));
+    }
+
     /// <summary>A client whose first submit is answered 429 and whose uploads are only counted (nothing leaves the process).</summary>
     private sealed class ScriptedClient : DashScopeClient
     {
@@ -193,6 +252,9 @@ public sealed class TemporaryUploadTests(AzuriteFixture azurite) : IClassFixture
 
         public int Uploads { get; private set; }
 
+        /// <summary>Runs during each upload, before it completes.</summary>
+        public Func<Task>? DuringUpload { get; set; }
+
         public List<string> SubmittedBaseImages => _handler.Seen;
 
         public override Task<DashScopeUploadPolicy> GetUploadPolicyAsync(string model, CancellationToken cancellationToken = default)
@@ -202,11 +264,16 @@ public sealed class TemporaryUploadTests(AzuriteFixture azurite) : IClassFixture
                 $"dashscope-instant/acct/2026-12-01/p{Policies}", "cG9saWN5", "c2ln", "LTAI", "private", "true", DateTimeOffset.UtcNow.AddMinutes(5), 1024, "r"));
         }
 
-        public override Task<DashScopeTemporaryFile> UploadTemporaryFileAsync(
+        public override async Task<DashScopeTemporaryFile> UploadTemporaryFileAsync(
             DashScopeUploadPolicy policy, Stream content, string fileName, string contentType, CancellationToken cancellationToken = default)
         {
             Uploads++;
-            return Task.FromResult(new DashScopeTemporaryFile($"oss://{policy.UploadDirectory}/{fileName}", policy.Model, DateTimeOffset.UtcNow.AddHours(48)));
+            if (DuringUpload is { } during)
+            {
+                await during();
+            }
+
+            return new DashScopeTemporaryFile($"oss://{policy.UploadDirectory}/{fileName}", policy.Model, DateTimeOffset.UtcNow.AddHours(48));
         }
     }
 

@@ -80,10 +80,17 @@ public sealed partial class SubmitTaskActivity(
             LogTemporaryInputs(logger, input.JobId, resolved.Uploads.Count - reused, reused);
         }
 
-        // Resolving may have taken long enough for the slot to pass: then it is replaced by the next free one.
+        // Resolving may have taken long enough for the slot to pass: then it is replaced by the next free one. Files it
+        // uploaded are recorded first (as a submit that was never sent), so the paced retry sends them again.
         slot = await pacing.ReserveSubmitAsync(input.Model, input.JobId, slot, cancellationToken);
         if (slot - time.GetUtcNow() > ProviderPacing.MaxInlineWait)
         {
+            if (reused < resolved.Uploads.Count)
+            {
+                var unsent = new SubmissionRecord(input.JobId, null, time.GetUtcNow(), null, record?.Attempts ?? 0, resolved.Uploads, Refused: true);
+                await state.PutSubmissionAsync(unsent, record is null ? null : etag, cancellationToken);
+            }
+
             return Paced(slot, window);
         }
 

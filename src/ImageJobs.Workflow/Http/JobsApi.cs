@@ -23,7 +23,7 @@ namespace ImageJobs.Workflow.Http;
 /// <item><term><c>POST /api/jobs</c></term><description>start a job → 202 + management payload</description></item>
 /// <item><term><c>GET /api/jobs/{id}</c></term><description>status: 202 while running, 200 when done, 404 unknown</description></item>
 /// <item><term><c>GET /api/jobs?status=&amp;from=&amp;to=&amp;top=</c></term><description>list</description></item>
-/// <item><term><c>POST /api/jobs/{id}/cancel</c></term><description>cancel (at the provider while PENDING)</description></item>
+/// <item><term><c>POST /api/jobs/{id}/cancel</c></term><description>cancel (before the submit: unpaid; after it: at the provider while PENDING)</description></item>
 /// <item><term><c>POST /api/jobs/{id}/events/{name}</c></term><description>raise an event</description></item>
 /// <item><term><c>DELETE /api/jobs/{id}[?deleteResults=true]</c></term><description>purge</description></item>
 /// </list>

@@ -55,19 +55,45 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
         var startedAt = context.CurrentUtcDateTime;
         var deadline = startedAt + job.Timeout;
 
-        // 1 + 2. Resolve the inputs and submit, paying once (the activity records intent and task id).
-        context.SetCustomStatus(new JobProgress("submitting"));
-        var submitted = await SubmitAsync(context, job, deadline);
-        if (submitted.TaskId is null)
+        // A cancel is listened for from the start: one raised while the job still waits to submit ends it unpaid.
+        SubmitOutcome submitted;
+        (TaskSnapshot? Task, int Polls, WaitEnd Ended) waited;
+        using (var stopListening = new CancellationTokenSource())
         {
-            return await FinishAsync(context, job, Result(job, startedAt, context, JobStatus.Failed) with { Error = submitted.Error });
+            var cancelRequested = context.WaitForExternalEvent<JsonElement?>(CancelEventName, stopListening.Token);
+            try
+            {
+                // 1 + 2. Resolve the inputs and submit, paying once (the activity records intent and task id).
+                context.SetCustomStatus(new JobProgress("submitting"));
+                WaitEnd? stopped;
+                (submitted, stopped) = await SubmitAsync(context, job, deadline, cancelRequested);
+                if (submitted.TaskId is null)
+                {
+                    return await FinishAsync(context, job, Result(job, startedAt, context, JobStatus.Failed) with
+                    {
+                        Status = stopped switch
+                        {
+                            WaitEnd.TimedOut => JobStatus.TimedOut,
+                            WaitEnd.Canceled => JobStatus.Canceled,
+                            _ => JobStatus.Failed,
+                        },
+                        Error = submitted.Error,
+                    });
+                }
+
+                LogSubmitted(log, job.JobId, submitted.TaskId, submitted.Reused);
+
+                // 3. Wait on durable timers while polling, on a model-aware schedule, until the task ends, the job
+                //    times out, or someone cancels it.
+                waited = await WaitForTaskAsync(context, job, submitted, deadline, cancelRequested);
+            }
+            finally
+            {
+                stopListening.Cancel();
+            }
         }
 
-        LogSubmitted(log, job.JobId, submitted.TaskId, submitted.Reused);
-
-        // 3. Wait on durable timers while polling, on a model-aware schedule, until the task ends, the job times out,
-        //    or someone cancels it.
-        var (task, polls, ended) = await WaitForTaskAsync(context, job, submitted, deadline);
+        var (task, polls, ended) = waited;
         var result = Result(job, startedAt, context, JobStatus.Failed) with
         {
             TaskId = submitted.TaskId,
@@ -129,7 +155,9 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
         return await FinishAsync(context, job, result);
     }
 
-    private static async Task<SubmitOutcome> SubmitAsync(TaskOrchestrationContext context, ImageJob job, DateTime deadline)
+    // The outcome, and why the job stopped before it could submit (TimedOut, Canceled), if it did.
+    private static async Task<(SubmitOutcome Outcome, WaitEnd? Stopped)> SubmitAsync(
+        TaskOrchestrationContext context, ImageJob job, DateTime deadline, Task cancelRequested)
     {
         DateTimeOffset? reserved = null;
         var attempt = 0;
@@ -143,13 +171,19 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
                 // Our turn under the model's submit rate is later: wait for it without holding anything.
                 if (slot.UtcDateTime > deadline)
                 {
-                    return outcome with { Error = new JobError("Timeout", "The job's timeout passed while it waited for a submit slot."), Retryable = false };
+                    return (NotSubmitted(outcome, "Timeout",
+                        $"The job did not finish within {job.Timeout}: its turn under the model's submit rate comes after that, so it was never submitted."),
+                        WaitEnd.TimedOut);
                 }
 
                 // Wake ahead of the slot and let the activity wait the rest in place: a timer fires up to a second
                 // early or late, and a send more than ProviderPacing.LateTolerance late would have to take a new slot.
                 context.SetCustomStatus(new JobProgress("submitting", ProviderStatus: "QUEUED", NextPollAt: slot.UtcDateTime));
-                await context.CreateTimer(slot.UtcDateTime - PacedWakeLead, CancellationToken.None);
+                if (await CanceledFirstAsync(cancelRequested, token => context.CreateTimer(slot.UtcDateTime - PacedWakeLead, token)))
+                {
+                    return (NotSubmitted(outcome, "Canceled", "The job was cancelled while it waited for its submit slot; nothing was submitted."), WaitEnd.Canceled);
+                }
+
                 reserved = slot;
                 continue;
             }
@@ -170,17 +204,45 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
                 delay = retryAfter;
             }
 
+            var refusal = outcome.Error is { } e ? $"{e.Code}: {e.Message}" : "no reason given";
             if (context.CurrentUtcDateTime + delay > deadline)
             {
-                return outcome;
+                return (NotSubmitted(outcome, "Timeout",
+                    $"The job did not finish within {job.Timeout}: the provider refused its submit ({refusal}) and the next attempt would come after that, so it was never submitted."),
+                    WaitEnd.TimedOut);
             }
 
             context.SetCustomStatus(new JobProgress("submitting", ProviderStatus: outcome.Error?.Code, NextPollAt: context.CurrentUtcDateTime + delay));
-            await context.WaitUntilAsync(context.CurrentUtcDateTime + delay, CancellationToken.None);
+            var retryAt = context.CurrentUtcDateTime + delay;
+            if (await CanceledFirstAsync(cancelRequested, token => context.WaitUntilAsync(retryAt, token)))
+            {
+                return (NotSubmitted(outcome, "Canceled",
+                    $"The job was cancelled while it waited to retry its submit (the provider refused it: {refusal}); nothing was submitted."),
+                    WaitEnd.Canceled);
+            }
         }
         while (attempt < MaxSubmitAttempts);
 
-        return outcome;
+        return (outcome, null);
+    }
+
+    private static SubmitOutcome NotSubmitted(SubmitOutcome outcome, string code, string message) =>
+        outcome with { Error = new JobError(code, message), Retryable = false };
+
+    // Waits for `wait` (given a token that cancels it) unless the cancel comes first; true when it did. The cancel is
+    // checked first, so one already raised wins over a wait that is done at once.
+    private static async Task<bool> CanceledFirstAsync(Task cancelRequested, Func<CancellationToken, Task> wait)
+    {
+        using var stopWaiting = new CancellationTokenSource();
+        var waited = wait(stopWaiting.Token);
+        if (await Task.WhenAny(cancelRequested, waited) == cancelRequested)
+        {
+            stopWaiting.Cancel();
+            return true;
+        }
+
+        await waited;
+        return false;
     }
 
     private enum WaitEnd
@@ -191,7 +253,7 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
     }
 
     private static async Task<(TaskSnapshot? Task, int Polls, WaitEnd Ended)> WaitForTaskAsync(
-        TaskOrchestrationContext context, ImageJob job, SubmitOutcome submitted, DateTime deadline)
+        TaskOrchestrationContext context, ImageJob job, SubmitOutcome submitted, DateTime deadline, Task cancelRequested)
     {
         var query = new TaskQuery(job.JobId, job.Model, submitted.TaskId!);
         // The task runs from when the provider accepted it (the activity's clock, kept in history), not from this
@@ -208,67 +270,53 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
         var providerStatus = "PENDING";
         var activeJobs = 1;
         var queueWait = TimeSpan.Zero;
-        using var stopWaiting = new CancellationTokenSource();
-        var cancelRequested = context.WaitForExternalEvent<JsonElement?>(CancelEventName, stopWaiting.Token);
-        try
+        for (var polls = 0; ; )
         {
-            for (var polls = 0; ; )
+            var now = context.CurrentUtcDateTime;
+            var elapsed = now - startedRunning;
+            var next = now + PollSchedule.NextDelay(running, elapsed, window, activeJobs, queueWait, schedule);
+            var final = next >= deadline;
+            if (final)
             {
-                var now = context.CurrentUtcDateTime;
-                var elapsed = now - startedRunning;
-                var next = now + PollSchedule.NextDelay(running, elapsed, window, activeJobs, queueWait, schedule);
-                var final = next >= deadline;
-                if (final)
-                {
-                    next = deadline;
-                }
-
-                var eta = (running ? startedRunning : now) + window.Max;
-                context.SetCustomStatus(new JobProgress("waiting", submitted.TaskId, providerStatus, polls, eta, next));
-                using (var timerCancel = new CancellationTokenSource())
-                {
-                    // Near, not until: the query activity waits out the sub-second rest exactly (NotBefore), where
-                    // a re-wait on the provider's whole-second timers would wake up to a second late.
-                    var timer = context.WaitUntilNearAsync(next, timerCancel.Token);
-                    // The cancel first: a wait within the timers' granularity takes no timer and is done at once,
-                    // and a cancel raised during the last query must still win over it.
-                    if (await Task.WhenAny(cancelRequested, timer) == cancelRequested)
-                    {
-                        timerCancel.Cancel();
-                        return (null, polls, WaitEnd.Canceled);
-                    }
-                }
-
-                var snapshot = await context.CallActivityAsync<TaskSnapshot>(nameof(GetTaskActivity), query with { NotBefore = next }, QueryRetry);
-                polls++;
-                if (snapshot.IsTerminal)
-                {
-                    return (snapshot, polls, WaitEnd.TaskEnded);
-                }
-
-                if (final)
-                {
-                    return (snapshot, polls, WaitEnd.TimedOut);
-                }
-
-                window = snapshot.Window;
-                activeJobs = snapshot.ActiveJobs;
-                queueWait = snapshot.QueueWait;
-                providerStatus = snapshot.Status;
-                if (!snapshot.IsRunning)
-                {
-                    running = false;
-                }
-                else if (!running || snapshot.ScheduledTime is not null)
-                {
-                    running = true;
-                    startedRunning = snapshot.ScheduledTime?.UtcDateTime ?? context.CurrentUtcDateTime;
-                }
+                next = deadline;
             }
-        }
-        finally
-        {
-            stopWaiting.Cancel();
+
+            var eta = (running ? startedRunning : now) + window.Max;
+            context.SetCustomStatus(new JobProgress("waiting", submitted.TaskId, providerStatus, polls, eta, next));
+            // Near, not until: the query activity waits out the sub-second rest exactly (NotBefore), where
+            // a re-wait on the provider's whole-second timers would wake up to a second late. The cancel first:
+            // a wait within the timers' granularity takes no timer and is done at once, and a cancel raised
+            // during the last query must still win over it.
+            if (await CanceledFirstAsync(cancelRequested, token => context.WaitUntilNearAsync(next, token)))
+            {
+                return (null, polls, WaitEnd.Canceled);
+            }
+
+            var snapshot = await context.CallActivityAsync<TaskSnapshot>(nameof(GetTaskActivity), query with { NotBefore = next }, QueryRetry);
+            polls++;
+            if (snapshot.IsTerminal)
+            {
+                return (snapshot, polls, WaitEnd.TaskEnded);
+            }
+
+            if (final)
+            {
+                return (snapshot, polls, WaitEnd.TimedOut);
+            }
+
+            window = snapshot.Window;
+            activeJobs = snapshot.ActiveJobs;
+            queueWait = snapshot.QueueWait;
+            providerStatus = snapshot.Status;
+            if (!snapshot.IsRunning)
+            {
+                running = false;
+            }
+            else if (!running || snapshot.ScheduledTime is not null)
+            {
+                running = true;
+                startedRunning = snapshot.ScheduledTime?.UtcDateTime ?? context.CurrentUtcDateTime;
+            }
         }
     }
 

@@ -13,8 +13,8 @@ namespace ImageJobs.Workflow.Pipeline;
 /// <param name="SubmittedAt">When the task id was recorded.</param>
 /// <param name="Attempts">How many submits were started for the job.</param>
 /// <param name="Uploads">The job's inputs already in DashScope's temporary storage (reused by a retried submit).</param>
-/// <param name="Refused">The last submit was answered with an error, so it created no task (the record is kept for its
-/// <paramref name="Uploads"/>).</param>
+/// <param name="Refused">No submit is in flight and none created a task: the last one was answered with an error, or
+/// was never sent (the record is kept for its <paramref name="Uploads"/>).</param>
 public sealed record SubmissionRecord(
     string JobId, string? TaskId, DateTimeOffset IntentAt, DateTimeOffset? SubmittedAt, int Attempts,
     IReadOnlyList<TemporaryInput>? Uploads = null, bool Refused = false);

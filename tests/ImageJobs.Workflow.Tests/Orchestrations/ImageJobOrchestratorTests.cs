@@ -173,7 +173,7 @@ public sealed class ImageJobOrchestratorTests
     // with ×0.5–1.5 jitter, at least 121.5 s over 9 waits. The deadline ends the same loop: a retry whose wait would
     // pass the job's timeout is not waited for.
     [Fact]
-    public async Task RunAsync_SubmitRetryWouldPassDeadline_FailsWithLastErrorWithoutWaiting()
+    public async Task RunAsync_SubmitRetryWouldPassDeadline_TimesOutNamingTheRefusalWithoutWaiting()
     {
         var throttling = new JobError("Throttling", "Requests throttling triggered.");
         var fakes = new WorkflowFakes();
@@ -182,8 +182,11 @@ public sealed class ImageJobOrchestratorTests
 
         var (result, _) = await harness.RunJobAsync(TestJobs.Create("deadline-1", timeoutSeconds: 60));
 
-        Assert.Equal(JobStatus.Failed, result.Status);
-        Assert.Equal(throttling, result.Error);
+        Assert.Equal(JobStatus.TimedOut, result.Status);
+        Assert.Equal("Timeout", result.Error?.Code);
+        Assert.Contains("Throttling: Requests throttling triggered.", result.Error?.Message, StringComparison.Ordinal);
+        Assert.Contains("never submitted", result.Error?.Message, StringComparison.Ordinal);
+        Assert.Null(result.TaskId);
         Assert.Equal(1, fakes.Submit.Count);
         Assert.True(result.CompletedAt - result.StartedAt < TimeSpan.FromMinutes(1), "the job did not wait for a retry past its deadline");
         Assert.Equal(1, fakes.Queue.Count);
@@ -228,7 +231,7 @@ public sealed class ImageJobOrchestratorTests
     }
 
     [Fact]
-    public async Task RunAsync_PacedSlotPastDeadline_FailsWithTimeoutWithoutWaiting()
+    public async Task RunAsync_PacedSlotPastDeadline_TimesOutWithoutWaiting()
     {
         var fakes = new WorkflowFakes();
         fakes.Submit.Answer((_, _) => WorkflowFakes.Paced(DateTimeOffset.UtcNow.AddHours(1)));
@@ -236,10 +239,60 @@ public sealed class ImageJobOrchestratorTests
 
         var (result, _) = await harness.RunJobAsync(TestJobs.Create("paced-late-1", timeoutSeconds: 60));
 
-        Assert.Equal(JobStatus.Failed, result.Status);
+        Assert.Equal(JobStatus.TimedOut, result.Status);
         Assert.Equal("Timeout", result.Error?.Code);
+        Assert.Contains("never submitted", result.Error?.Message, StringComparison.Ordinal);
         Assert.Equal(1, fakes.Submit.Count);
         Assert.Equal(0, fakes.GetTask.Count);
+        Assert.Equal(CompletionEventTypes.Failed, Assert.Single(fakes.Queue.Calls).Input.Event.Type);
+    }
+
+    // A cancel raised before the job has a task ends it at once, unpaid: not after the wait (when it would submit, pay
+    // and then have to cancel at the provider, which a task already running refuses).
+    [Fact]
+    public async Task RunAsync_CancelEventWhileWaitingForSubmitSlot_EndsCanceledWithoutSubmitting()
+    {
+        var fakes = new WorkflowFakes();
+        fakes.Submit.Answer((_, _) => WorkflowFakes.Paced(DateTimeOffset.UtcNow.AddMinutes(10)));
+        await using var harness = await OrchestrationHarness.StartAsync(fakes);
+        var id = await harness.StartJobAsync(TestJobs.Create("cancel-paced-1", Webhook()));
+        await fakes.Submit.WaitForCallsAsync(1);
+
+        await harness.Client.RaiseEventAsync(id, ImageJobOrchestrator.CancelEventName);
+        var result = (await harness.WaitForCompletionAsync(id)).ReadOutputAs<JobResult>()!;
+
+        Assert.Equal(JobStatus.Canceled, result.Status);
+        Assert.Equal("Canceled", result.Error?.Code);
+        Assert.Equal("The job was cancelled while it waited for its submit slot; nothing was submitted.", result.Error?.Message);
+        Assert.Null(result.TaskId);
+        Assert.Equal(1, fakes.Submit.Count);
+        Assert.Equal(0, fakes.CancelTask.Count); // no task to cancel
+        Assert.Equal(0, fakes.GetTask.Count);
+        Assert.Equal(CompletionEventTypes.Failed, Assert.Single(fakes.Queue.Calls).Input.Event.Type);
+        Assert.Equal(1, fakes.Webhook.Count);
+    }
+
+    [Fact]
+    public async Task RunAsync_CancelEventWhileBackingOffAfterThrottling_EndsCanceledWithoutSubmittingAgain()
+    {
+        var throttling = new JobError("Throttling", "Requests throttling triggered.");
+        var fakes = new WorkflowFakes();
+        fakes.Submit.Answer((_, _) => WorkflowFakes.Refused(throttling, retryable: true, TimeSpan.FromMinutes(5)));
+        await using var harness = await OrchestrationHarness.StartAsync(fakes);
+        var id = await harness.StartJobAsync(TestJobs.Create("cancel-backoff-1"));
+        await fakes.Submit.WaitForCallsAsync(1);
+
+        await harness.Client.RaiseEventAsync(id, ImageJobOrchestrator.CancelEventName);
+        var result = (await harness.WaitForCompletionAsync(id)).ReadOutputAs<JobResult>()!;
+
+        Assert.Equal(JobStatus.Canceled, result.Status);
+        Assert.Equal("Canceled", result.Error?.Code);
+        Assert.Contains("Throttling: Requests throttling triggered.", result.Error?.Message, StringComparison.Ordinal);
+        Assert.Contains("nothing was submitted", result.Error?.Message, StringComparison.Ordinal);
+        Assert.Null(result.TaskId);
+        Assert.Equal(1, fakes.Submit.Count);
+        Assert.Equal(0, fakes.CancelTask.Count);
+        Assert.Equal(CompletionEventTypes.Failed, Assert.Single(fakes.Queue.Calls).Input.Event.Type);
     }
 
     // 4. Timeout ------------------------------------------------------------------------------------------------------
