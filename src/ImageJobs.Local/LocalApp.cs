@@ -121,7 +121,16 @@ public static class LocalApp
             logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
             options.ConfigureLogging?.Invoke(logging);
         });
-        return await LocalTaskHub.StartAsync(settings, LocalRecovery.RenewInterval(settings), loggerFactory, cancellationToken);
+        try
+        {
+            return await LocalTaskHub.StartAsync(settings, LocalRecovery.RenewInterval(settings), loggerFactory, cancellationToken);
+        }
+        catch
+        {
+            // Not started, so not owned by a hub.
+            loggerFactory.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -4,11 +4,13 @@ using ImageJobs.DashScope.Emulator;
 using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Workflow.Orchestrations;
 using ImageJobs.Testing;
+using ImageJobs.Local.Durable;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace ImageJobs.Local.Tests;
 
-/// <summary>The local host's test hooks: the hub-name override and captured logs.</summary>
+/// <summary>The local host's test hooks (the hub-name override, captured logs) and what its task hub owns.</summary>
 public sealed class LocalAppTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
     [Fact]
@@ -20,6 +22,40 @@ public sealed class LocalAppTests(AzuriteFixture azurite) : IClassFixture<Azurit
         Assert.Equal(app.Hub, settings.TaskHubName);
         Assert.NotEqual("ImageJobsHub", settings.TaskHubName);
         Assert.Contains(app.Logs.Entries, e => e.Contains(app.Hub, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TaskHub_Disposed_DisposesTheLoggerFactoryItWasGiven()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [LocalApp.HubNameSetting] = "T" + Guid.NewGuid().ToString("N")[..16],
+        }).Build();
+        var settings = TaskHubSettings.FromHostJson(Path.Combine(RepoPaths.Root, "host.json"), configuration, azurite.ConnectionString);
+        var loggerFactory = new TrackedLoggerFactory();
+        var hub = await LocalTaskHub.StartAsync(settings, TimeSpan.FromSeconds(3), loggerFactory, CancellationToken.None);
+        Assert.False(loggerFactory.Disposed);
+
+        await hub.DisposeAsync();
+
+        Assert.True(loggerFactory.Disposed);
+    }
+
+    private sealed class TrackedLoggerFactory : ILoggerFactory
+    {
+        private readonly LoggerFactory _inner = new();
+
+        public bool Disposed { get; private set; }
+
+        public void AddProvider(ILoggerProvider provider) => _inner.AddProvider(provider);
+
+        public ILogger CreateLogger(string categoryName) => _inner.CreateLogger(categoryName);
+
+        public void Dispose()
+        {
+            Disposed = true;
+            _inner.Dispose();
+        }
     }
 
     [Fact]

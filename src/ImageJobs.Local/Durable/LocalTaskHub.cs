@@ -24,10 +24,12 @@ namespace ImageJobs.Local.Durable;
 public sealed class LocalTaskHub : IAsyncDisposable
 {
     private readonly WebApplication _sidecar;
+    private readonly ILoggerFactory _loggerFactory;
 
-    private LocalTaskHub(WebApplication sidecar, GrpcChannel channel, AzureStorageOrchestrationService service, Uri address)
+    private LocalTaskHub(WebApplication sidecar, GrpcChannel channel, AzureStorageOrchestrationService service, Uri address, ILoggerFactory loggerFactory)
     {
         _sidecar = sidecar;
+        _loggerFactory = loggerFactory;
         Channel = channel;
         Service = service;
         Address = address;
@@ -51,7 +53,8 @@ public sealed class LocalTaskHub : IAsyncDisposable
     /// </summary>
     /// <param name="settings">The provider settings (<see cref="TaskHubSettings"/>).</param>
     /// <param name="renewEvery">How often a running work item's queue messages are renewed (<see cref="WorkItemLeaseKeeper"/>).</param>
-    /// <param name="loggerFactory">Where the provider and the sidecar log.</param>
+    /// <param name="loggerFactory">Where the provider and the sidecar log; the hub owns it once started, and disposes it
+    /// last (after the sidecar and the provider have stopped logging).</param>
     /// <param name="cancellationToken">Stops the start.</param>
     public static async Task<LocalTaskHub> StartAsync(
         AzureStorageOrchestrationServiceSettings settings, TimeSpan renewEvery, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
@@ -79,15 +82,16 @@ public sealed class LocalTaskHub : IAsyncDisposable
         await sidecar.StartAsync(cancellationToken);
 
         var address = new Uri(sidecar.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
-        return new LocalTaskHub(sidecar, GrpcChannel.ForAddress(address), service, address) { Settings = settings };
+        return new LocalTaskHub(sidecar, GrpcChannel.ForAddress(address), service, address, loggerFactory) { Settings = settings };
     }
 
-    /// <summary>Stops the sidecar (and with it the provider's dispatchers and leases), then closes the channel.</summary>
+    /// <summary>Closes the channel, stops the sidecar (and with it the provider's dispatchers and leases), then disposes the logger factory.</summary>
     public async ValueTask DisposeAsync()
     {
         await Channel.ShutdownAsync();
         Channel.Dispose();
         await _sidecar.StopAsync();
         await _sidecar.DisposeAsync();
+        _loggerFactory.Dispose();
     }
 }
