@@ -106,6 +106,26 @@ public sealed partial class FunctionMetadataTests
         Assert.Contains("AzureStorageQueues", names);
     }
 
+    // One Durable Task stack in both hosts: the Durable extension brings its own Microsoft.DurableTask packages, and a
+    // version apart from the local host's would run the same orchestrator on another worker in Azure.
+    [Fact]
+    public void DepsJson_MicrosoftDurableTaskPackages_OneVersionTheSameAsTheLocalHosts()
+    {
+        static Dictionary<string, string> DurableTaskPackages(string depsFile) =>
+            FunctionsHostFiles.Read(depsFile)["libraries"]!.AsObject()
+                .Select(library => library.Key.Split('/'))
+                .Where(nameVersion => nameVersion[0].StartsWith("Microsoft.DurableTask.", StringComparison.Ordinal)
+                    && nameVersion[0] is not "Microsoft.DurableTask.InProcessTestHost")
+                .ToDictionary(nameVersion => nameVersion[0], nameVersion => nameVersion[1]);
+
+        var app = DurableTaskPackages("ImageJobs.Functions.deps.json");
+        var local = DurableTaskPackages("ImageJobs.Local.deps.json");
+
+        Assert.Contains("Microsoft.DurableTask.Worker.Grpc", app.Keys); // brought by the Durable extension
+        Assert.Single(app.Values.Distinct());
+        Assert.All(local, package => Assert.Equal(package.Value, app.GetValueOrDefault(package.Key, app["Microsoft.DurableTask.Abstractions"])));
+    }
+
     [Fact]
     public void WorkerConfig_StartsThisAssemblyAsAnIsolatedWorkerThatIndexesItself()
     {
