@@ -212,8 +212,8 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
                     WaitEnd.TimedOut);
             }
 
-            context.SetCustomStatus(new JobProgress("submitting", ProviderStatus: outcome.Error?.Code, NextPollAt: context.CurrentUtcDateTime + delay));
             var retryAt = context.CurrentUtcDateTime + delay;
+            context.SetCustomStatus(new JobProgress("submitting", ProviderStatus: outcome.Error?.Code, NextPollAt: retryAt));
             if (await CanceledFirstAsync(cancelRequested, token => context.WaitUntilAsync(retryAt, token)))
             {
                 return (NotSubmitted(outcome, "Canceled",
