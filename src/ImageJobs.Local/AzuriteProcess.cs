@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using System.Text;
 using ImageJobs.Workflow.Hosting;
 
 namespace ImageJobs.Local;
@@ -47,10 +46,13 @@ public sealed class AzuriteProcess : IAsyncDisposable
     /// <summary>The well-known development account key.</summary>
     public const string AccountKey = StorageClients.DevelopmentAccountKey;
 
-    private readonly Process _process;
-    private readonly StringBuilder _output;
+    /// <summary>How many of Azurite's last output lines are kept for diagnostics.</summary>
+    public const int OutputLinesKept = 200;
 
-    private AzuriteProcess(Process process, StringBuilder output, int blobPort, int queuePort, int tablePort, string? location, bool owned)
+    private readonly Process _process;
+    private readonly OutputTail _output;
+
+    private AzuriteProcess(Process process, OutputTail output, int blobPort, int queuePort, int tablePort, string? location, bool owned)
     {
         _process = process;
         _output = output;
@@ -79,17 +81,12 @@ public sealed class AzuriteProcess : IAsyncDisposable
     /// <summary>The table service port.</summary>
     public int TablePort { get; }
 
-    /// <summary>What Azurite printed so far (for diagnostics).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    /// <summary>
+    /// The last <see cref="OutputLinesKept"/> lines Azurite printed (for diagnostics). It runs with <c>--silent</c>, so
+    /// they are its start and stop messages and errors, not a line per request: kept, those would cost this process
+    /// memory for as long as it runs, and Azurite a synchronous pipe write per request.
+    /// </summary>
+    public string Output => _output.ToString();
 
     /// <summary>The process id.</summary>
     public int ProcessId => _process.Id;
@@ -162,7 +159,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
             string[] persistence = location is null ? ["--inMemoryPersistence"] : ["--location", location];
             foreach (var arg in persistence.Concat(
             [
-                "--loose", "--skipApiVersionCheck", "--disableProductStyleUrl", "--disableTelemetry",
+                "--silent", "--loose", "--skipApiVersionCheck", "--disableProductStyleUrl", "--disableTelemetry",
                 "--blobHost", "127.0.0.1", "--blobPort", Invariant(blob),
                 "--queueHost", "127.0.0.1", "--queuePort", Invariant(queue),
                 "--tableHost", "127.0.0.1", "--tablePort", Invariant(table),
@@ -173,10 +170,10 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
             psi.Environment["NODE_OPTIONS"] = $"--require {watchdog}";
 
-            var output = new StringBuilder();
+            var output = new OutputTail(OutputLinesKept);
             var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start Azurite.");
-            process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-            process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+            process.OutputDataReceived += (_, e) => output.Add(e.Data);
+            process.ErrorDataReceived += (_, e) => output.Add(e.Data);
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             var azurite = new AzuriteProcess(process, output, blob, queue, table, location, owned: true);
@@ -191,8 +188,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
                 return azurite;
             }
 
-            string log;
-            lock (output) { log = output.ToString(); }
+            var log = output.ToString();
             await azurite.DisposeAsync();
             if (attempt == 3)
             {
@@ -312,7 +308,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
             return null;
         }
 
-        var running = new AzuriteProcess(process, new StringBuilder(), state.BlobPort, state.QueuePort, state.TablePort, location, owned: false);
+        var running = new AzuriteProcess(process, new OutputTail(OutputLinesKept), state.BlobPort, state.QueuePort, state.TablePort, location, owned: false);
         if (await running.WaitForPortsAsync(TimeSpan.FromSeconds(2), cancellationToken))
         {
             return running;
@@ -338,4 +334,38 @@ public sealed class AzuriteProcess : IAsyncDisposable
     }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The last lines of a process's output, at most a fixed number.</summary>
+    private sealed class OutputTail(int capacity)
+    {
+        private readonly Queue<string> _lines = new(capacity);
+
+        /// <summary>Adds a line, dropping the oldest when full; <see langword="null"/> (the stream's end) is ignored.</summary>
+        public void Add(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (_lines)
+            {
+                if (_lines.Count == capacity)
+                {
+                    _lines.Dequeue();
+                }
+
+                _lines.Enqueue(line);
+            }
+        }
+
+        /// <inheritdoc />
+        public override string ToString()
+        {
+            lock (_lines)
+            {
+                return string.Join(Environment.NewLine, _lines);
+            }
+        }
+    }
 }

@@ -121,6 +121,23 @@ public sealed class LocalStorageTests(Xunit.Abstractions.ITestOutputHelper outpu
         await Eventually.GetAsync(() => IsRunning(secondAzurite) ? null : "", "the second Azurite to exit with its parent", TimeSpan.FromSeconds(20));
     }
 
+    // Azurite logs a line per request unless silenced; kept, they grew the host's memory for as long as it ran.
+    [Fact]
+    public async Task StartAsync_ManyRequests_OutputKeepsNoLinePerRequest()
+    {
+        await using var azurite = await AzuriteProcess.StartAsync(Executable());
+        var blobs = new BlobServiceClient(azurite.ConnectionString);
+        var startLines = azurite.Output.Split('\n').Length;
+
+        for (var i = 0; i < 300; i++)
+        {
+            await blobs.GetPropertiesAsync();
+        }
+
+        Assert.DoesNotContain("HTTP/1.1", azurite.Output, StringComparison.Ordinal);
+        Assert.InRange(azurite.Output.Split('\n').Length, 1, Math.Max(startLines, AzuriteProcess.OutputLinesKept));
+    }
+
     [Fact]
     public async Task StartAsync_FolderAnAzuriteAlreadyServes_ReusesItWithoutStoppingItOnDispose()
     {
