@@ -106,7 +106,7 @@ public static class LocalApp
     }
 
     /// <summary>
-    /// Starts the task hub: host.json's <c>extensions.durableTask</c> mapped as Durable Functions maps it
+    /// Opens the task hub: host.json's <c>extensions.durableTask</c> mapped as Durable Functions maps it
     /// (<see cref="TaskHubSettings"/>; <c>AzureFunctionsJobHost__extensions__durableTask__*</c> settings override it, as in
     /// Functions), on the app's storage, with the local recovery settings (<see cref="LocalRecovery"/>).
     /// </summary>
@@ -123,7 +123,7 @@ public static class LocalApp
         });
         try
         {
-            return await LocalTaskHub.StartAsync(settings, LocalRecovery.RenewInterval(settings), loggerFactory, cancellationToken);
+            return await LocalTaskHub.StartAsync(settings, loggerFactory, cancellationToken);
         }
         catch
         {
@@ -134,13 +134,16 @@ public static class LocalApp
     }
 
     /// <summary>
-    /// Registers the Microsoft.DurableTask worker, with every orchestrator and activity of the workflow, and the client,
-    /// both on <paramref name="hub"/>'s channel and both with the workflow's JSON (<see cref="DurableJson.Options"/>).
+    /// Registers the Microsoft.DurableTask worker, with every orchestrator and activity of the workflow, run by the Durable
+    /// Task Framework's own dispatchers (<see cref="LocalDurableTaskWorker"/>), and the client
+    /// (<see cref="LocalDurableTaskClient"/>), both on <paramref name="hub"/> and both with the workflow's JSON
+    /// (<see cref="DurableJson.Options"/>).
     /// </summary>
     public static IServiceCollection AddDurableTask(this IServiceCollection services, LocalTaskHub hub, Action<DurableTaskRegistry>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(hub);
         var converter = new JsonDataConverter(DurableJson.Options);
+        services.AddSingleton(hub);
         services.AddDurableTaskWorker(worker =>
         {
             worker.AddTasks(registry =>
@@ -148,12 +151,12 @@ public static class LocalApp
                 registry.AddImageJobTasks();
                 configure?.Invoke(registry);
             });
-            worker.UseGrpc(hub.Channel);
+            worker.UseBuildTarget<LocalDurableTaskWorker>();
             worker.Configure(o => o.DataConverter = converter);
         });
         services.AddDurableTaskClient(client =>
         {
-            client.UseGrpc(hub.Channel);
+            client.UseBuildTarget<LocalDurableTaskClient>();
             client.Configure(o => o.DataConverter = converter);
             client.RegisterDirectly();
         });

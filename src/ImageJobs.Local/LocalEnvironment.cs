@@ -224,7 +224,7 @@ public sealed class LocalEnvironment : IAsyncDisposable
         internal set => _taskHub = value;
     }
 
-    /// <summary>Stops the task hub's sidecar, then the emulator and the Azurite this environment started (dispose the app first).</summary>
+    /// <summary>Closes the task hub, then stops the emulator and the Azurite this environment started (dispose the app first).</summary>
     public async ValueTask DisposeAsync()
     {
         if (_taskHub is not null)

@@ -7,8 +7,8 @@ using Microsoft.DurableTask.Client;
 namespace ImageJobs.Local.Tests;
 
 /// <summary>
-/// host.json's concurrency limits on the local runtime: the sidecar's dispatchers see none (at theirs they poll every
-/// 500 ms), so <see cref="WorkItemLeaseKeeper"/> must hold them itself.
+/// host.json's concurrency limits on the local runtime: the Durable Task Framework's dispatchers
+/// (<see cref="LocalDurableTaskWorker"/>) take them from the provider's settings.
 /// </summary>
 public sealed class ConcurrencyLimitTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {

@@ -33,7 +33,7 @@ public sealed class LocalAppTests(AzuriteFixture azurite) : IClassFixture<Azurit
         }).Build();
         var settings = TaskHubSettings.FromHostJson(Path.Combine(RepoPaths.Root, "host.json"), configuration, azurite.ConnectionString);
         var loggerFactory = new TrackedLoggerFactory();
-        var hub = await LocalTaskHub.StartAsync(settings, TimeSpan.FromSeconds(3), loggerFactory, CancellationToken.None);
+        var hub = await LocalTaskHub.StartAsync(settings, loggerFactory, CancellationToken.None);
         Assert.False(loggerFactory.Disposed);
 
         await hub.DisposeAsync();

@@ -7,9 +7,9 @@ namespace ImageJobs.Local.Durable;
 /// up within seconds rather than minutes. In Azure the Functions app keeps Durable's defaults: the platform drains
 /// instances before it stops them, and scale-out there is measured in minutes anyway.
 /// <list type="table">
-/// <item><term>work-item queue visibility</term><description>10 s instead of 5 min, renewed every
-/// <see cref="RenewEvery"/> while an activity runs (<see cref="WorkItemLeaseKeeper"/>), so a long activity is never
-/// handed out twice by a live process</description></item>
+/// <item><term>work-item queue visibility</term><description>10 s instead of 5 min; the framework's dispatcher renews
+/// a running activity's message every 5 s (<c>TaskActivityDispatcher.RenewUntil</c>), so a long activity is never handed
+/// out twice by a live process</description></item>
 /// <item><term>control-queue visibility</term><description>10 s instead of 5 min (<see cref="ControlQueueVisibility"/>),
 /// with the prefetch buffer cut from 256 to 16 messages (<see cref="ControlQueueBufferThreshold"/>): the provider
 /// dequeues control messages ahead into that buffer, where nothing renews them</description></item>
@@ -45,9 +45,6 @@ public static class LocalRecovery
     /// </summary>
     public const int ControlQueueBufferThreshold = 16;
 
-    /// <summary>How often a running work item's messages are renewed (at most; see <see cref="RenewInterval"/>).</summary>
-    public static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(3);
-
     /// <summary>
     /// How long a partition lease lasts without renewal. Not shorter: at 6 s (renewed every 2 s) three processes on
     /// 2 cores and one Azurite lost leases they were still using (the provider logged "split brain" and abandoned
@@ -57,19 +54,6 @@ public static class LocalRecovery
 
     /// <summary>How often leases are renewed and free ones looked for.</summary>
     public static readonly TimeSpan LeaseRenewInterval = TimeSpan.FromSeconds(3);
-
-    /// <summary>
-    /// How often running work items are renewed under <paramref name="settings"/>: <see cref="RenewEvery"/>, or a third
-    /// of the shorter visibility timeout when that is shorter, so a renewal always lands before the messages reappear.
-    /// </summary>
-    public static TimeSpan RenewInterval(AzureStorageOrchestrationServiceSettings settings)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        var shortest = settings.WorkItemQueueVisibilityTimeout < settings.ControlQueueVisibilityTimeout
-            ? settings.WorkItemQueueVisibilityTimeout
-            : settings.ControlQueueVisibilityTimeout;
-        return shortest / 3 < RenewEvery ? shortest / 3 : RenewEvery;
-    }
 
     /// <summary>
     /// Applies the local values: the leases and worker id always, and each queue setting unless <paramref name="given"/>
