@@ -53,7 +53,7 @@ public sealed class PollScheduleTests
     }
 
     [Fact]
-    public void ForRateWindow_ScaledProvider_ScalesBudgetAndMinimumLag()
+    public void ForRateWindow_ScaledProvider_ScalesBudgetLagsAndLongestInterval()
     {
         // An emulator at time scale 0.01 with scaled rate windows: 2 000 queries per real second, lags 100× shorter.
         var scaled = new PollScheduleOptions().ForRateWindow(0.01);
@@ -61,6 +61,8 @@ public sealed class PollScheduleTests
 
         Assert.Equal(TimeSpan.FromSeconds(0.25), PollSchedule.NextDelay(running: false, TimeSpan.Zero, edit, activeJobs: 400, options: scaled));
         Assert.Equal(TimeSpan.FromSeconds(0.01), scaled.RuntimeReserve);
+        Assert.Equal(TimeSpan.FromSeconds(0.3), scaled.MaxInterval);
+        Assert.Equal(TimeSpan.FromSeconds(0.3), PollSchedule.NextDelay(running: true, TimeSpan.FromSeconds(60), edit, 1, options: scaled));
         Assert.Equal(TimeSpan.FromMilliseconds(5), PollSchedule.NextDelay(running: true, TimeSpan.FromSeconds(0.06), edit, 1, options: scaled));
         Assert.Equal(TimeSpan.FromSeconds(1.5 - 1), PollSchedule.NextDelay(running: true, TimeSpan.FromSeconds(0.06), edit, 1));
         Assert.Same(scaled, scaled.ForRateWindow(1));

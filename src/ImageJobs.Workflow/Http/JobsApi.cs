@@ -317,12 +317,15 @@ public sealed class JobsApi(JobIntake intake, BlobServiceClient blobs, JobStateS
             outputObject["images"] = images;
         }
 
+        // The job as it was given: where a long wait stood (ImageJob.Waiting) is the orchestration's own state.
+        var input = instance.SerializedInput is { } i ? JsonNode.Parse(i) : null;
+        (input as JsonObject)?.Remove("waiting");
         return new
         {
             name = instance.Name,
             instanceId = instance.InstanceId,
             runtimeStatus = instance.RuntimeStatus.ToString(),
-            input = instance.SerializedInput is { } i ? JsonNode.Parse(i) : null,
+            input,
             customStatus = instance.SerializedCustomStatus is { } c ? JsonNode.Parse(c) : null,
             output,
             failureDetails = instance.FailureDetails,

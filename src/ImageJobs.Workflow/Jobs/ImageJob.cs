@@ -29,6 +29,13 @@ public sealed record ImageJob
 
     /// <summary>How long the job may take from submission before it is cancelled and ends as timed out.</summary>
     public TimeSpan Timeout { get; init; } = ImageJobParser.DefaultTimeout;
+
+    /// <summary>
+    /// Set only by the orchestration itself when it continues as new while it polls: where the wait stood. Never part of
+    /// the public contract (the parser does not read it, and the jobs API does not show it); absent for a new job.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Orchestrations.JobWaitState? Waiting { get; init; }
 }
 
 /// <summary>Where result images are written: <c>{Container}/{Prefix}{jobId}/{index}.png</c>.</summary>

@@ -45,6 +45,13 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
     /// <summary>How many throttled or failed submits are retried before the job fails.</summary>
     public const int MaxSubmitAttempts = 10;
 
+    /// <summary>
+    /// How many polls one execution makes before the job continues as new with where its wait stood
+    /// (<see cref="ImageJob.Waiting"/>): a task that runs for hours keeps a history of at most this many polls (about
+    /// eight rows each) instead of one that grows with every poll and is replayed in full at each episode.
+    /// </summary>
+    public const int PollsPerExecution = 50;
+
     /// <inheritdoc />
     public override async Task<JobResult> RunAsync(TaskOrchestrationContext context, ImageJob input)
     {
@@ -52,40 +59,49 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
         ArgumentNullException.ThrowIfNull(input);
         var job = input;
         var log = context.CreateReplaySafeLogger<ImageJobOrchestrator>();
-        var startedAt = context.CurrentUtcDateTime;
+        var resumed = job.Waiting;
+        var startedAt = resumed?.StartedAt ?? context.CurrentUtcDateTime;
         var deadline = startedAt + job.Timeout;
 
         // A cancel is listened for from the start: one raised while the job still waits to submit ends it unpaid.
         SubmitOutcome submitted;
-        (TaskSnapshot? Task, int Polls, WaitEnd Ended) waited;
+        (TaskSnapshot? Task, int Polls, WaitEnd Ended, JobWaitState? Next) waited;
         using (var stopListening = new CancellationTokenSource())
         {
             var cancelRequested = context.WaitForExternalEvent<JsonElement?>(CancelEventName, stopListening.Token);
             try
             {
-                // 1 + 2. Resolve the inputs and submit, paying once (the activity records intent and task id).
-                context.SetCustomStatus(new JobProgress("submitting"));
-                WaitEnd? stopped;
-                (submitted, stopped) = await SubmitAsync(context, job, deadline, cancelRequested);
-                if (submitted.TaskId is null)
+                if (resumed is not null)
                 {
-                    return await FinishAsync(context, job, Result(job, startedAt, context, JobStatus.Failed) with
-                    {
-                        Status = stopped switch
-                        {
-                            WaitEnd.TimedOut => JobStatus.TimedOut,
-                            WaitEnd.Canceled => JobStatus.Canceled,
-                            _ => JobStatus.Failed,
-                        },
-                        Error = submitted.Error,
-                    });
+                    // A later execution of a long wait: submitted already, so it goes on polling.
+                    submitted = resumed.Submitted;
                 }
+                else
+                {
+                    // 1 + 2. Resolve the inputs and submit, paying once (the activity records intent and task id).
+                    context.SetCustomStatus(new JobProgress("submitting"));
+                    WaitEnd? stopped;
+                    (submitted, stopped) = await SubmitAsync(context, job, deadline, cancelRequested);
+                    if (submitted.TaskId is null)
+                    {
+                        return await FinishAsync(context, job, Result(job, startedAt, context, JobStatus.Failed) with
+                        {
+                            Status = stopped switch
+                            {
+                                WaitEnd.TimedOut => JobStatus.TimedOut,
+                                WaitEnd.Canceled => JobStatus.Canceled,
+                                _ => JobStatus.Failed,
+                            },
+                            Error = submitted.Error,
+                        });
+                    }
 
-                LogSubmitted(log, job.JobId, submitted.TaskId, submitted.Reused);
+                    LogSubmitted(log, job.JobId, submitted.TaskId, submitted.Reused);
+                }
 
                 // 3. Wait on durable timers while polling, on a model-aware schedule, until the task ends, the job
                 //    times out, or someone cancels it.
-                waited = await WaitForTaskAsync(context, job, submitted, deadline, cancelRequested);
+                waited = await WaitForTaskAsync(context, job, submitted, deadline, cancelRequested, resumed);
             }
             finally
             {
@@ -93,7 +109,14 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
             }
         }
 
-        var (task, polls, ended) = waited;
+        if (waited.Next is { } next)
+        {
+            // A cancel raised after this point is carried over to the next execution by the framework.
+            context.ContinueAsNew(job with { Waiting = next with { StartedAt = startedAt, Submitted = submitted } }, preserveUnprocessedEvents: true);
+            return null!;
+        }
+
+        var (task, polls, ended, _) = waited;
         var result = Result(job, startedAt, context, JobStatus.Failed) with
         {
             TaskId = submitted.TaskId,
@@ -106,7 +129,7 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
             bool? canceled; // null: the request itself failed
             try
             {
-                canceled = await context.CallActivityAsync<bool>(nameof(CancelTaskActivity), new TaskQuery(job.JobId, job.Model, submitted.TaskId), CancelRetry);
+                canceled = await context.CallActivityAsync<bool>(nameof(CancelTaskActivity), new TaskQuery(job.JobId, job.Model, submitted.TaskId!), CancelRetry);
             }
             catch (TaskFailedException ex)
             {
@@ -142,7 +165,7 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
         var downloads = task.Results.Select((item, index) => item.Url is null
             ? Task.FromResult(JobImage.Failed(index, item.Error ?? new JobError("NoResult", "The provider returned no image for this index.")))
             : context.CallActivityAsync<JobImage>(nameof(DownloadImageActivity),
-                new DownloadRequest(job.JobId, job.Model, job.Output, submitted.TaskId, index, item, seed is null ? null : seed + index), StorageRetry));
+                new DownloadRequest(job.JobId, job.Model, job.Output, submitted.TaskId!, index, item, seed is null ? null : seed + index), StorageRetry));
         var images = await Task.WhenAll(downloads);
         result = result with
         {
@@ -252,8 +275,10 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
         Canceled,
     }
 
-    private static async Task<(TaskSnapshot? Task, int Polls, WaitEnd Ended)> WaitForTaskAsync(
-        TaskOrchestrationContext context, ImageJob job, SubmitOutcome submitted, DateTime deadline, Task cancelRequested)
+    // Polls until the task ends, the deadline, a cancel, or PollsPerExecution polls in this execution (then Next says
+    // where the wait stands, for the next execution).
+    private static async Task<(TaskSnapshot? Task, int Polls, WaitEnd Ended, JobWaitState? Next)> WaitForTaskAsync(
+        TaskOrchestrationContext context, ImageJob job, SubmitOutcome submitted, DateTime deadline, Task cancelRequested, JobWaitState? resumed)
     {
         var query = new TaskQuery(job.JobId, job.Model, submitted.TaskId!);
         // The task runs from when the provider accepted it (the activity's clock, kept in history), not from this
@@ -265,12 +290,14 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
         var schedule = Schedule.ForRateWindow(submitted.RateWindowScale);
 
         // Assume the task starts at once (it usually does); a PENDING answer says it is queued behind others.
-        var running = true;
-        var startedRunning = submittedAt;
-        var providerStatus = "PENDING";
-        var activeJobs = 1;
-        var queueWait = TimeSpan.Zero;
-        for (var polls = 0; ; )
+        var running = resumed?.Running ?? true;
+        var startedRunning = resumed?.StartedRunning ?? submittedAt;
+        var providerStatus = resumed?.ProviderStatus ?? "PENDING";
+        var activeJobs = resumed?.ActiveJobs ?? 1;
+        var queueWait = resumed?.QueueWait ?? TimeSpan.Zero;
+        window = resumed?.Window ?? window;
+        var firstPoll = resumed?.Polls ?? 0;
+        for (var polls = firstPoll; ; )
         {
             var now = context.CurrentUtcDateTime;
             var elapsed = now - startedRunning;
@@ -289,19 +316,19 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
             // during the last query must still win over it.
             if (await CanceledFirstAsync(cancelRequested, token => context.WaitUntilNearAsync(next, token)))
             {
-                return (null, polls, WaitEnd.Canceled);
+                return (null, polls, WaitEnd.Canceled, null);
             }
 
             var snapshot = await context.CallActivityAsync<TaskSnapshot>(nameof(GetTaskActivity), query with { NotBefore = next }, QueryRetry);
             polls++;
             if (snapshot.IsTerminal)
             {
-                return (snapshot, polls, WaitEnd.TaskEnded);
+                return (snapshot, polls, WaitEnd.TaskEnded, null);
             }
 
             if (final)
             {
-                return (snapshot, polls, WaitEnd.TimedOut);
+                return (snapshot, polls, WaitEnd.TimedOut, null);
             }
 
             window = snapshot.Window;
@@ -316,6 +343,23 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
             {
                 running = true;
                 startedRunning = snapshot.ScheduledTime?.UtcDateTime ?? context.CurrentUtcDateTime;
+            }
+
+            // A cancel already here wins; one raised later goes to the next execution with the unprocessed events.
+            if (polls - firstPoll >= PollsPerExecution && !cancelRequested.IsCompleted)
+            {
+                return (snapshot, polls, WaitEnd.TaskEnded, new JobWaitState
+                {
+                    StartedAt = default,
+                    Submitted = submitted,
+                    Polls = polls,
+                    Running = running,
+                    StartedRunning = startedRunning,
+                    ProviderStatus = providerStatus,
+                    Window = window,
+                    ActiveJobs = activeJobs,
+                    QueueWait = queueWait,
+                });
             }
         }
     }

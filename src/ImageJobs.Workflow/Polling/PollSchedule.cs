@@ -58,7 +58,7 @@ public sealed record PollScheduleOptions
     /// <summary>
     /// These options for a provider whose per-second limits count over <paramref name="windowSeconds"/> seconds (an
     /// emulator running time-scaled, see <c>ImageJobs:RateWindowScale</c>): the query budget per real second grows and
-    /// the minimum lag and the runtime reserve shrink by that factor. 1 returns these options.
+    /// the minimum lag, the runtime reserve and the longest interval shrink by that factor. 1 returns these options.
     /// </summary>
     public PollScheduleOptions ForRateWindow(double windowSeconds)
     {
@@ -69,7 +69,13 @@ public sealed record PollScheduleOptions
 
         return windowSeconds == 1
             ? this
-            : this with { MinLag = MinLag * windowSeconds, RuntimeReserve = RuntimeReserve * windowSeconds, QueryBudgetPerSecond = QueryBudgetPerSecond / windowSeconds };
+            : this with
+            {
+                MinLag = MinLag * windowSeconds,
+                RuntimeReserve = RuntimeReserve * windowSeconds,
+                MaxInterval = MaxInterval * windowSeconds,
+                QueryBudgetPerSecond = QueryBudgetPerSecond / windowSeconds,
+            };
     }
 }
 

@@ -1,0 +1,72 @@
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using ImageJobs.DashScope.Emulator;
+using ImageJobs.Local.Tests.Infrastructure;
+using ImageJobs.Testing;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Orchestrations;
+using ImageJobs.Workflow.Pipeline;
+using Xunit.Abstractions;
+
+namespace ImageJobs.Local.Tests;
+
+/// <summary>
+/// A job whose task outlasts many polls continues as new every <see cref="ImageJobOrchestrator.PollsPerExecution"/>
+/// polls, so its history stays one execution long, and it still ends like any job: paid once, images stored.
+/// </summary>
+public sealed class LongWaitTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task Job_PollingPastPollsPerExecution_ContinuesAsNewWithItsStateAndKeepsItsHistoryBounded()
+    {
+        // wanx-v1 runs 26-31 s of service time: about 8 s here. The schedule is told the provider's clock runs 1 000×
+        // faster (rate window 1 ms), so it polls back to back, as a job polling for hours would over a real day.
+        await using var app = await TestApp.StartAsync(azurite,
+            new DashScopeEmulatorOptions { TimeScale = 0.3 },
+            new Dictionary<string, string?>
+            {
+                ["ImageJobs:RateWindowScale"] = "0.001",
+                ["ImageJobs:ExpectedDurationScale"] = "0.001",
+            });
+        var before = app.Emulator.Stats.Snapshot().Accepted;
+
+        var id = await app.StartJobAsync(new JsonObject
+        {
+            ["jobId"] = $"long-{Guid.NewGuid():N}",
+            ["model"] = "wanx-v1",
+            ["input"] = new JsonObject { ["prompt"] = "a lighthouse" },
+        });
+        var result = await app.WaitForJobAsync(id, TimeSpan.FromMinutes(3));
+
+        Assert.Equal(JobStatus.Succeeded, result.Status);
+        Assert.NotEmpty(result.Images);
+        Assert.All(result.Images, image => Assert.Null(image.Error));
+        Assert.Equal(1, app.Emulator.Stats.Snapshot().Accepted - before);
+        Assert.True(result.Polls > ImageJobOrchestrator.PollsPerExecution, $"only {result.Polls} polls: the test did not reach a second execution");
+        // The job's start time is its first execution's, not the last one's.
+        Assert.True(result.CompletedAt - result.StartedAt > TimeSpan.FromSeconds(5), $"{result.StartedAt:O} to {result.CompletedAt:O}");
+
+        // One execution's history: at most PollsPerExecution polls of about eight rows each, where the whole wait
+        // would have left about eight rows for every poll made.
+        var rows = await HistoryRowsAsync(app, id);
+        output.WriteLine($"{result.Polls} polls, {rows} history rows");
+        Assert.True(rows <= (ImageJobOrchestrator.PollsPerExecution + 1) * 8 + 40, $"{rows} history rows after {result.Polls} polls");
+        Assert.True(rows < result.Polls * 8, $"{rows} history rows after {result.Polls} polls");
+
+        var status = await app.GetStatusAsync(id);
+        Assert.False(status["input"]!.AsObject().ContainsKey("waiting"), status.ToJsonString());
+        Assert.Equal("a lighthouse", status["input"]!["input"]!["prompt"]!.GetValue<string>());
+    }
+
+    private async Task<int> HistoryRowsAsync(TestApp app, string instanceId)
+    {
+        var table = new TableServiceClient(azurite.ConnectionString).GetTableClient(app.Environment.TaskHub!.Settings.TaskHubName + "History");
+        var rows = 0;
+        await foreach (var _ in table.QueryAsync<TableEntity>(e => e.PartitionKey == instanceId))
+        {
+            rows++;
+        }
+
+        return rows;
+    }
+}
