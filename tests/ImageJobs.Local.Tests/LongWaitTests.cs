@@ -58,6 +58,37 @@ public sealed class LongWaitTests(AzuriteFixture azurite, ITestOutputHelper outp
         Assert.Equal("a lighthouse", status["input"]!["input"]!["prompt"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Job_CanceledAfterItContinuedAsNew_EndsCanceled()
+    {
+        await using var app = await TestApp.StartAsync(azurite,
+            new DashScopeEmulatorOptions { TimeScale = 0.99 }, // a task of about 30 s: cancelled long before it ends
+            new Dictionary<string, string?>
+            {
+                ["ImageJobs:RateWindowScale"] = "0.001",
+                ["ImageJobs:ExpectedDurationScale"] = "0.001",
+            });
+        var id = await app.StartJobAsync(new JsonObject
+        {
+            ["jobId"] = $"long-cancel-{Guid.NewGuid():N}",
+            ["timeout"] = "00:05:00",
+            ["model"] = "wanx-v1",
+            ["input"] = new JsonObject { ["prompt"] = "a lighthouse" },
+        });
+        await Eventually.GetAsync(async () =>
+            (await app.Client.GetInstanceAsync(id, getInputsAndOutputs: true))?.ReadCustomStatusAs<JobProgress>() is { Polls: > ImageJobOrchestrator.PollsPerExecution + 5 } progress ? progress : null,
+            "a poll count past one execution", TimeSpan.FromMinutes(1));
+
+        using (var cancel = await app.Http.PostAsync($"api/jobs/{id}/cancel", null))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, cancel.StatusCode);
+        }
+
+        var result = await app.WaitForJobAsync(id, TimeSpan.FromMinutes(1));
+        Assert.Equal(JobStatus.Canceled, result.Status);
+        Assert.True(result.Polls > ImageJobOrchestrator.PollsPerExecution);
+    }
+
     private async Task<int> HistoryRowsAsync(TestApp app, string instanceId)
     {
         var table = new TableServiceClient(azurite.ConnectionString).GetTableClient(app.Environment.TaskHub!.Settings.TaskHubName + "History");
