@@ -60,12 +60,13 @@ public sealed record QueueTriggerSettings(TimeSpan MaxPollingInterval, TimeSpan 
 /// <summary>Registers the local queue and upload triggers.</summary>
 public static class LocalTriggerRegistration
 {
-    /// <summary>Adds the <c>image-jobs</c> queue trigger and the <c>uploads</c> scanner.</summary>
+    /// <summary>Adds the <c>image-jobs</c> queue trigger, the <c>uploads</c> scanner and the hourly history purge.</summary>
     public static IServiceCollection AddLocalTriggers(this IServiceCollection services, IConfiguration configuration, string hostJsonPath)
     {
         services.AddSingleton(QueueTriggerSettings.Read(hostJsonPath, configuration));
         services.AddHostedService<QueueTrigger>();
         services.AddHostedService<UploadScanner>();
+        services.AddHostedService<JobHistoryPurger>();
         return services;
     }
 }

@@ -4,6 +4,7 @@ using System.Xml.Linq;
 using ImageJobs.Testing;
 using ImageJobs.Workflow.Hosting;
 using ImageJobs.Workflow.Http;
+using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Pipeline;
 using Microsoft.AspNetCore.Http;
 
@@ -43,7 +44,17 @@ public sealed partial class FunctionMetadataTests
         Assert.All(orchestrators.Concat(activities), f => Assert.Single(f.Bindings)); // no client, no outputs: pure workflow steps
         Assert.Equal(
             FunctionsHostFiles.Functions.Count,
-            orchestrators.Count + activities.Count + FunctionsHostFiles.WithTrigger("httpTrigger").Count + 2); // + queue, upload
+            orchestrators.Count + activities.Count + FunctionsHostFiles.WithTrigger("httpTrigger").Count + 3); // + queue, upload, purge timer
+    }
+
+    [Fact]
+    public void Metadata_PurgeJobHistory_IsAnHourlyTimerWithADurableClient()
+    {
+        var timer = Assert.Single(FunctionsHostFiles.WithTrigger("timerTrigger"));
+
+        Assert.Equal("PurgeJobHistory", timer.Name);
+        Assert.Equal(JobHistoryRetention.Schedule, timer.Trigger["schedule"]);
+        Assert.NotNull(timer.Binding("durableClient"));
     }
 
     [Fact]

@@ -60,7 +60,7 @@ public sealed partial class FunctionWiringTests
     {
         var bound = FunctionIndex.All.Where(f => f.Binding(typeof(DurableClientAttribute)) is not null).ToList();
 
-        Assert.Equal(FunctionIndex.WithTrigger(typeof(HttpTriggerAttribute)).Count + 2, bound.Count); // every HTTP, queue, upload
+        Assert.Equal(FunctionIndex.WithTrigger(typeof(HttpTriggerAttribute)).Count + 3, bound.Count); // every HTTP, queue, upload, purge timer
         Assert.All(bound, f => Assert.Equal(typeof(DurableTaskClient), f.Binding(typeof(DurableClientAttribute))!.Value.Parameter.ParameterType));
     }
 

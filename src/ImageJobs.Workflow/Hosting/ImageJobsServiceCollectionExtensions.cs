@@ -39,6 +39,7 @@ public static class ImageJobsServiceCollectionExtensions
             .Validate(o => o.ExpectedDurationScale > 0, "ImageJobs:ExpectedDurationScale must be positive.")
             .Validate(o => o.RateWindowScale > 0 && !double.IsInfinity(o.RateWindowScale), "ImageJobs:RateWindowScale must be a positive number.")
             .Validate(o => o.InputSasLifetime > TimeSpan.Zero, "ImageJobs:InputSasLifetime must be positive.")
+            .Validate(o => o.Retention.JobHistory >= TimeSpan.Zero, "ImageJobs:Retention:JobHistory must not be negative (0 turns purging off).")
             .Validate(o => o.OutputContainers.All(c => o.OutputContainerRefusal(c) is null),
                 "ImageJobs:OutputContainers lists a container results may never go to: the state or uploads container, a task hub's or the Functions host's.")
             .ValidateOnStart();
@@ -54,6 +55,7 @@ public static class ImageJobsServiceCollectionExtensions
         services.AddDashScopeClient(configuration.GetSection("DashScope"));
 
         services.TryAddSingleton<OutboundUrlGuard>();
+        services.TryAddSingleton<Jobs.JobHistoryRetention>();
         services.AddHttpClient(SendWebhookActivity.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundUrlGuard>().CreateHandler())
             .ConfigureHttpClient(http => http.Timeout = TimeSpan.FromSeconds(100));

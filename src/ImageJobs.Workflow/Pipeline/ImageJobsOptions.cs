@@ -67,6 +67,9 @@ public sealed class ImageJobsOptions
     /// <summary>How long the SAS URLs of inputs stay valid. Default 1 hour.</summary>
     public TimeSpan InputSasLifetime { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>How long what the app keeps is kept (<c>ImageJobs:Retention</c>).</summary>
+    public RetentionOptions Retention { get; set; } = new();
+
     /// <summary>Hosts result images may be downloaded from besides DashScope's OSS hosts (e.g. the local emulator's <c>127.0.0.1:8089</c>).</summary>
     public IList<string> ResultHosts { get; } = [];
 
