@@ -24,7 +24,7 @@ namespace ImageJobs.Benchmarks;
 /// </summary>
 internal static class PipelineBenchmarks
 {
-    private const string FloorOrchestration = "BenchFloorOrchestration";
+    internal const string FloorOrchestration = "BenchFloorOrchestration";
     private const string FloorActivity = "BenchNoopActivity";
 
     /// <summary>
@@ -32,7 +32,7 @@ internal static class PipelineBenchmarks
     /// manifest), then 2 in parallel (completion queue and webhook). Returns the episode start times (the orchestration's
     /// CurrentUtcDateTime) at the start and after each stage; the first one is what DetectedAt is in a job.
     /// </summary>
-    private static void AddFloor(DurableTaskRegistry tasks)
+    internal static void AddFloor(DurableTaskRegistry tasks)
     {
         tasks.AddActivityFunc<int, int>(FloorActivity, (_, x) => x);
         tasks.AddOrchestratorFunc<int, DateTime[]>(FloorOrchestration, async (context, _) =>
@@ -207,7 +207,7 @@ internal static class PipelineBenchmarks
         });
         var startSeconds = clock.Elapsed.TotalSeconds;
 
-        // One listing of the hub every 2 s instead of one waiting call per job: the sidecar serves each
+        // One listing of the hub every 2 s instead of one waiting call per job: the client serves each
         // WaitForInstanceCompletion by polling the Instances table, and 200 of those at once load Azurite more than the
         // jobs do. Jobs not done by the deadline are reported (unfinished), not waited for forever.
         var timeout = TimeSpan.FromSeconds(args.GetInt("timeout-seconds", 600));

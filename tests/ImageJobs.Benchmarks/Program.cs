@@ -4,6 +4,7 @@ using ImageJobs.Benchmarks;
 return args.Length == 0 ? Usage() : args[0] switch
 {
     "overhead" => await PipelineBenchmarks.OverheadAsync(BenchmarkArgs.Parse(args[1..])),
+    "floor" => await FloorBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
     "polls" => await PollsBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
     "polls-sim" => PollsSimulation.Run(BenchmarkArgs.Parse(args[1..])),
     "throughput" => await PipelineBenchmarks.ThroughputAsync(BenchmarkArgs.Parse(args[1..])),
@@ -18,14 +19,17 @@ static int Usage()
         usage: dotnet run -c Release --project tests/ImageJobs.Benchmarks -- <benchmark> [options]
 
         Every benchmark except polls-sim runs on the real runtime: a private Azurite, the emulator, and the local app
-        (the Durable Task Framework's Azure Storage provider behind the in-process gRPC sidecar, the Microsoft.DurableTask
-        worker and client) with host.json's durableTask settings, and prints the settings it ran with.
+        (the Durable Task Framework's TaskHubWorker over its Azure Storage provider, running the Microsoft.DurableTask
+        tasks through the shims) with host.json's durableTask settings, and prints the settings it ran with.
 
           overhead    SUCCEEDED seen (DetectedAt) -> 4 images of 1024x1024 in blob + webhook, queue and completion
                       (median, p95), at time scale 0.01; beside it the floor: the same shape of no-op activities
                       (4 in parallel, 1, 2 in parallel) from the first episode to completion, and the ratio
                       --jobs N              (default 30, after 2 warm-up jobs)
                       --dump-history true   print the last job's and floor's history rows (Azure Storage History table)
+          floor       N floor orchestrations at once (4 parallel no-op activities, then 1, then 2): the engine alone,
+                      makespan, CPU per orchestration (this process, Azurite), episodes per second, peak RSS
+                      --jobs N (default 200)  --start-parallelism N (default 16)
           polls       jobs end to end per model family (wanx-v1, wanx2.1-imageedit, wan2.5-i2i-preview,
                       qwen-image-plus), as many at once per model as the provider runs: polls per job (the emulator's
                       queries_by_task), detection lag (task end_time -> DetectedAt) vs max(1.5 s, 10 % of task time),

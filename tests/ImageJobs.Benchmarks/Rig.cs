@@ -35,9 +35,9 @@ internal sealed record RigOptions
 
 /// <summary>
 /// The whole pipeline on loopback, as the tests run it (<c>TestApp</c>): a private in-memory Azurite, the emulator, a
-/// webhook receiver, and the local app (<see cref="LocalApp.BuildAsync"/>: the Azure Storage provider behind the
-/// in-process gRPC sidecar, the Microsoft.DurableTask worker and client; no HTTP, no triggers), with host.json's
-/// durableTask settings and the benchmark's <see cref="RuntimeKnobs"/> on top.
+/// webhook receiver, and the local app (<see cref="LocalApp.BuildAsync"/>: the framework's TaskHubWorker over the Azure
+/// Storage provider running the Microsoft.DurableTask tasks, and the client adapter; no HTTP, no triggers), with
+/// host.json's durableTask settings and the benchmark's <see cref="RuntimeKnobs"/> on top.
 /// </summary>
 internal sealed class Rig : IAsyncDisposable
 {
@@ -168,7 +168,7 @@ internal sealed class Rig : IAsyncDisposable
     public void Describe(Report report)
     {
         var wall = _clock.Elapsed.TotalSeconds;
-        report.Add("cpu.this_process_cores", (SelfCpuSeconds() - _cpuAtStart.Self) / wall, "cores", "app, sidecar, worker, emulator, benchmark");
+        report.Add("cpu.this_process_cores", (SelfCpuSeconds() - _cpuAtStart.Self) / wall, "cores", "app, engine, emulator, benchmark");
         report.Add("cpu.azurite_cores", AzuriteCpuSeconds() / wall, "cores", "node: ~1.0 = saturated");
         Logs.Describe(report);
     }

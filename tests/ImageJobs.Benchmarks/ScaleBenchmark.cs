@@ -9,7 +9,7 @@ namespace ImageJobs.Benchmarks;
 
 /// <summary>
 /// <c>scale</c>: N orchestrations (default 10 000) waiting on one durable timer each, at once, on the real runtime
-/// (<see cref="Rig"/>: the Azure Storage provider over Azurite, the sidecar, the worker). Reports the start rate, peak
+/// (<see cref="Rig"/>: the Azure Storage provider over Azurite, the framework's TaskHubWorker). Reports the start rate, peak
 /// RSS, how many were waiting at the same moment, and timer lag:
 /// <list type="bullet">
 /// <item>orchestration time: <c>CurrentUtcDateTime</c> after the timer (the start of the episode that processes
@@ -139,7 +139,7 @@ internal static class ScaleBenchmark
         report.Add("peak_waiting", peakWaiting, "", $"= {scale}: all waiting at once");
         report.Add("fired", lags.Count, "", $"{scale}");
         report.Add("all_fired_s", allFiredAt, "s");
-        report.Add("peak_rss_mb", RssMegabytes("VmHWM"), "MB", "< 500 (this process: app, sidecar, worker, client)");
+        report.Add("peak_rss_mb", RssMegabytes("VmHWM"), "MB", "< 500 (this process: app, engine, client)");
         report.Add("azurite_peak_rss_mb", RssMegabytes("VmHWM", rig.AzuriteProcessId), "MB", "separate process");
         report.Add("timer_lag_p50_s", Report.Percentile(orchestrationLag, 50), "s", "< 1 (|CurrentUtcDateTime after timer − fireAt|)");
         report.Add("timer_lag_p99_s", Report.Percentile(orchestrationLag, 99), "s", "< 1");
