@@ -5,6 +5,7 @@ return args.Length == 0 ? Usage() : args[0] switch
 {
     "overhead" => await PipelineBenchmarks.OverheadAsync(BenchmarkArgs.Parse(args[1..])),
     "floor" => await FloorBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
+    "longwait" => await LongWaitBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
     "polls" => await PollsBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
     "polls-sim" => PollsSimulation.Run(BenchmarkArgs.Parse(args[1..])),
     "throughput" => await PipelineBenchmarks.ThroughputAsync(BenchmarkArgs.Parse(args[1..])),
@@ -30,6 +31,9 @@ static int Usage()
           floor       N floor orchestrations at once (4 parallel no-op activities, then 1, then 2): the engine alone,
                       makespan, CPU per orchestration (this process, Azurite), episodes per second, peak RSS
                       --jobs N (default 200)  --start-parallelism N (default 16)
+          longwait    one wanx-v1 job polled back to back (the app told the provider's clock runs 1 000x faster):
+                      polls, executions (continue-as-new every 50 polls), the instance's History rows at the end
+                      --time-scale X        the emulator's (default 2: a task of about a minute, ~500 polls)
           polls       jobs end to end per model family (wanx-v1, wanx2.1-imageedit, wan2.5-i2i-preview,
                       qwen-image-plus), as many at once per model as the provider runs: polls per job (the emulator's
                       queries_by_task), detection lag (task end_time -> DetectedAt) vs max(1.5 s, 10 % of task time),

@@ -29,6 +29,9 @@ internal sealed record RigOptions
 
     public RuntimeKnobs Knobs { get; init; } = new();
 
+    /// <summary>Settings applied last (a benchmark's own).</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
+
     /// <summary>Extra orchestrators and activities (the floor and scale benchmarks).</summary>
     public Action<DurableTaskRegistry>? ConfigureTasks { get; init; }
 }
@@ -117,7 +120,7 @@ internal sealed class Rig : IAsyncDisposable
             ["ImageJobs:RateWindowScale"] = (options.ScaleRateWindows ? options.TimeScale : 1).ToString(CultureInfo.InvariantCulture),
             ["IMAGEJOBS_WEBHOOK_SECRET"] = Secret,
         };
-        foreach (var (key, value) in options.Knobs.Overrides)
+        foreach (var (key, value) in options.Knobs.Overrides.Concat(options.Settings))
         {
             overrides[key] = value;
         }
