@@ -197,9 +197,9 @@ internal sealed class EmulatorTask
 /// <summary>
 /// All tasks, and per model a FIFO of tasks waiting for one of the model's concurrent slots. Slots are simulated lazily:
 /// on every access the queue is advanced to "now" from the recorded end times, so a queued task's RUNNING phase starts
-/// exactly when an earlier task's ended. Submits and cancels are numbered, so <see cref="Restore"/> can replay them.
+/// exactly when an earlier task's ended. With a data folder, every submit and cancel is written there as it happens.
 /// </summary>
-internal sealed class TaskStore(EmulatorClock clock, TimeSpan taskTtl)
+internal sealed class TaskStore(EmulatorClock clock, TimeSpan taskTtl, EmulatorDataFolder? data = null)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, EmulatorTask> _tasks = new(StringComparer.Ordinal);
@@ -234,11 +234,13 @@ internal sealed class TaskStore(EmulatorClock clock, TimeSpan taskTtl)
             Add(task, maxConcurrent);
         }
 
+        // Outside the lock: submits write their own files side by side, and the caller answers only once it is written.
+        data?.SaveTask(task);
         return true;
     }
 
     /// <summary>
-    /// Puts back tasks an earlier run held (before the first request): their submits and cancels are replayed
+    /// Puts back the tasks read from the data folder (before the first request): their submits and cancels are replayed
     /// in their original order, so each queued task gets the slot, and the scheduled time, it had.
     /// </summary>
     public void Restore(IEnumerable<(EmulatorTask Task, DateTimeOffset? CanceledTime)> tasks, Func<string, int> maxConcurrent)
@@ -306,6 +308,7 @@ internal sealed class TaskStore(EmulatorClock clock, TimeSpan taskTtl)
             task.CancelSequence = ++_sequence;
         }
 
+        data?.SaveTask(task);
         return true;
     }
 
@@ -361,13 +364,19 @@ internal sealed class TaskStore(EmulatorClock clock, TimeSpan taskTtl)
             return;
         }
 
-        foreach (var task in _tasks.Values.Where(t => now - t.SubmitTime >= ttl).ToList())
+        var expired = _tasks.Values.Where(t => now - t.SubmitTime >= ttl).ToList();
+        foreach (var task in expired)
         {
             _tasks.Remove(task.Id);
             if (task.ScheduledTime is null)
             {
                 task.CanceledTime = now; // a still-queued task leaves its model's queue
             }
+        }
+
+        if (expired.Count > 0)
+        {
+            data?.CompactIfWorthIt(_tasks.Values); // drops the expired tasks' records once they outnumber the live ones
         }
 
         _nextPurge = now + (ttl / 100);
