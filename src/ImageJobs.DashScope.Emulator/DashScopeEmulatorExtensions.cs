@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace ImageJobs.DashScope.Emulator;
 
@@ -29,6 +30,7 @@ public static class DashScopeEmulatorExtensions
         ["--upload-ttl"] = Key(nameof(DashScopeEmulatorOptions.UploadTtl)),
         ["--upload-policy-ttl"] = Key(nameof(DashScopeEmulatorOptions.UploadPolicyTtl)),
         ["--upload-max-file-size-mb"] = Key(nameof(DashScopeEmulatorOptions.UploadMaxFileSizeMb)),
+        ["--data-folder"] = Key(nameof(DashScopeEmulatorOptions.DataFolder)),
     };
 
     /// <summary>The true/false switches: given bare (<c>--reject-over-concurrency</c>), they mean true.</summary>
@@ -76,20 +78,24 @@ public static class DashScopeEmulatorExtensions
     }
 
     /// <summary>Registers the emulator's state. Time comes from <paramref name="timeProvider"/>, else a registered
-    /// <see cref="TimeProvider"/>, else the system clock.</summary>
+    /// <see cref="TimeProvider"/>, else the system clock. With <see cref="DashScopeEmulatorOptions.DataFolder"/> set, the
+    /// state is read from that folder when <see cref="MapDashScopeEmulator"/> maps the routes, and written back there.</summary>
     public static IServiceCollection AddDashScopeEmulator(this IServiceCollection services, DashScopeEmulatorOptions options, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
-        services.AddSingleton(sp => new EmulatorContext(options, timeProvider ?? sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        services.AddSingleton(sp => new EmulatorContext(options, timeProvider ?? sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            sp.GetService<ILoggerFactory>()?.CreateLogger(Log.Category)));
         services.AddSingleton(sp => sp.GetRequiredService<EmulatorContext>().Stats);
         return services;
     }
 
-    /// <summary>Maps the DashScope routes (<c>/api/v1/…</c>), <c>GET /emulator/stats</c> and the signed result images.</summary>
+    /// <summary>Maps the DashScope routes (<c>/api/v1/…</c>), <c>GET /emulator/stats</c> and the signed result images,
+    /// and creates the emulator's state (reading its data folder, if it has one) before the first request.</summary>
     public static IEndpointConventionBuilder MapDashScopeEmulator(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.ServiceProvider.GetRequiredService<EmulatorContext>();
         return EmulatorEndpoints.Map(endpoints);
     }
 

@@ -79,6 +79,19 @@ public sealed class DashScopeEmulatorOptions
     /// <summary>Fault: real (unscaled) delay added before every DashScope response.</summary>
     public TimeSpan ResponseDelay { get; set; }
 
+    /// <summary>
+    /// A folder where the emulator keeps its state across restarts, as DashScope keeps tasks for 24 hours (created if
+    /// missing; relative to the current folder). Null or empty (default) keeps everything in memory. Set, the emulator
+    /// writes each task when it is submitted or canceled and each temporary upload when it is stored (before answering),
+    /// and its counters, live upload policies and signing secrets; at start it reads them back. Tasks then answer GET,
+    /// the list and cancel as before the restart; result URLs handed out before still verify, and their images are
+    /// painted again, identically, from the task; <see cref="DashScopeEmulator"/> listens on the port it had when that
+    /// port is free. Tasks past <see cref="TaskTtl"/> and uploads past <see cref="UploadTtl"/> are not read back, and
+    /// their records are removed. One emulator at a time: another one started on a folder in use keeps its state in
+    /// memory, with a warning.
+    /// </summary>
+    public string? DataFolder { get; set; }
+
     /// <summary>The result URL lifetime in service time.</summary>
     internal TimeSpan EffectiveUrlTtl => ResultUrlTtl ?? TaskTtl;
 

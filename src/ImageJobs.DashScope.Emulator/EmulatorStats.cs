@@ -60,6 +60,40 @@ public sealed class EmulatorStats
         FilesUploaded: Volatile.Read(ref _filesUploaded),
         OssInputsResolved: Volatile.Read(ref _ossInputsResolved));
 
+    /// <summary>
+    /// A number that grows with every count (the sum of the counters): a writer compares it with the one it last wrote
+    /// instead of copying every counter.
+    /// </summary>
+    internal long Version() =>
+        (long)Volatile.Read(ref _submissions) + Volatile.Read(ref _accepted) + Volatile.Read(ref _queries) + Volatile.Read(ref _listCalls)
+        + Volatile.Read(ref _cancelRequests) + Volatile.Read(ref _imagesServed) + Volatile.Read(ref _syncCalls)
+        + Volatile.Read(ref _injectedErrors) + Volatile.Read(ref _uploadPolicies) + Volatile.Read(ref _filesUploaded)
+        + Volatile.Read(ref _ossInputsResolved) + _throttled.Values.Sum();
+
+    /// <summary>
+    /// Starts from counters written by an earlier run (before the first request). <c>queries_by_task</c> keeps only the
+    /// tasks in <paramref name="knownTasks"/>: the counts of tasks that expired go with them, so the file stays small.
+    /// </summary>
+    internal void Restore(EmulatorStatsSnapshot saved, IReadOnlySet<string> knownTasks)
+    {
+        _submissions = saved.Submissions;
+        _accepted = saved.Accepted;
+        _syncCalls = saved.SyncCalls;
+        _queries = saved.Queries;
+        _listCalls = saved.ListCalls;
+        _cancelRequests = saved.CancelRequests;
+        _canceled = saved.Canceled;
+        _injectedErrors = saved.InjectedErrors;
+        _imagesServed = saved.ImagesServed;
+        _uploadPolicies = saved.UploadPolicies;
+        _filesUploaded = saved.FilesUploaded;
+        _ossInputsResolved = saved.OssInputsResolved;
+        Fill(_submissionsByModel, saved.SubmissionsByModel);
+        Fill(_acceptedByModel, saved.AcceptedByModel);
+        Fill(_throttled, saved.ThrottledByKind);
+        Fill(_queriesByTask, saved.QueriesByTask.Where(p => knownTasks.Contains(p.Key)));
+    }
+
     internal void Submitted(string model)
     {
         Interlocked.Increment(ref _submissions);
@@ -102,6 +136,14 @@ public sealed class EmulatorStats
     internal void FileUploaded() => Interlocked.Increment(ref _filesUploaded);
 
     internal void OssInputResolved() => Interlocked.Increment(ref _ossInputsResolved);
+
+    private static void Fill(ConcurrentDictionary<string, int> target, IEnumerable<KeyValuePair<string, int>> source)
+    {
+        foreach (var (key, value) in source)
+        {
+            target[key] = value;
+        }
+    }
 
     private static Dictionary<string, int> Copy(ConcurrentDictionary<string, int> source) =>
         source.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);

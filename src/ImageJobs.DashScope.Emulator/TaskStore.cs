@@ -86,6 +86,12 @@ internal sealed class EmulatorTask
     /// <summary>A sync multimodal call: not visible through the tasks API, only its image URL.</summary>
     public bool IsSync { get; }
 
+    /// <summary>The order of the submit among the store's submits and cancels (set by the store, under its lock).</summary>
+    public long Sequence { get; set; }
+
+    /// <summary>The order of the cancel among the store's submits and cancels; 0 while not canceled.</summary>
+    public long CancelSequence { get; set; }
+
     /// <summary>When RUNNING starts; null while waiting for a concurrency slot. Written once under the store's lock,
     /// read without it: kept as UTC ticks so a reader never sees a torn value.</summary>
     public DateTimeOffset? ScheduledTime
@@ -191,14 +197,15 @@ internal sealed class EmulatorTask
 /// <summary>
 /// All tasks, and per model a FIFO of tasks waiting for one of the model's concurrent slots. Slots are simulated lazily:
 /// on every access the queue is advanced to "now" from the recorded end times, so a queued task's RUNNING phase starts
-/// exactly when an earlier task's ended.
+/// exactly when an earlier task's ended. With a data folder, every submit and cancel is written there as it happens.
 /// </summary>
-internal sealed class TaskStore(EmulatorClock clock, TimeSpan taskTtl)
+internal sealed class TaskStore(EmulatorClock clock, TimeSpan taskTtl, EmulatorDataFolder? data = null)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, EmulatorTask> _tasks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ModelQueue> _queues = new(StringComparer.Ordinal);
     private DateTimeOffset _nextPurge = DateTimeOffset.MinValue;
+    private long _sequence;
 
     /// <summary>The service's small delay between a free slot and the task starting (seeds: ≈20–50 ms).</summary>
     private TimeSpan ScheduleDelay => clock.Scale(TimeSpan.FromMilliseconds(30));
@@ -213,29 +220,55 @@ internal sealed class TaskStore(EmulatorClock clock, TimeSpan taskTtl)
         {
             var now = task.SubmitTime;
             Purge(now);
-            if (task.IsSync)
+            if (!task.IsSync && rejectWhenFull)
             {
-                task.ScheduledTime = now + ScheduleDelay;
-                _tasks.Add(task.Id, task);
-                return true;
+                var queue = QueueOf(task.Model.Name);
+                queue.Advance(now, maxConcurrent, ScheduleDelay);
+                if (queue.ActiveCount(now) >= maxConcurrent)
+                {
+                    return false;
+                }
             }
 
-            if (!_queues.TryGetValue(task.Model.Name, out var queue))
-            {
-                queue = new ModelQueue();
-                _queues[task.Model.Name] = queue;
-            }
+            task.Sequence = ++_sequence;
+            Add(task, maxConcurrent);
+        }
 
-            queue.Advance(now, maxConcurrent, ScheduleDelay);
-            if (rejectWhenFull && queue.ActiveCount(now) >= maxConcurrent)
-            {
-                return false;
-            }
+        // Outside the lock: submits write their own files side by side, and the caller answers only once it is written.
+        data?.SaveTask(task);
+        return true;
+    }
 
-            _tasks.Add(task.Id, task);
-            queue.Pending.Enqueue(task);
-            queue.Advance(now, maxConcurrent, ScheduleDelay);
-            return true;
+    /// <summary>
+    /// Puts back the tasks read from the data folder (before the first request): their submits and cancels are replayed
+    /// in their original order, so each queued task gets the slot, and the scheduled time, it had.
+    /// </summary>
+    public void Restore(IEnumerable<(EmulatorTask Task, DateTimeOffset? CanceledTime)> tasks, Func<string, int> maxConcurrent)
+    {
+        lock (_lock)
+        {
+            var list = tasks.ToList();
+            var submits = list.Select(t => (t.Task.Sequence, t.Task, CanceledTime: (DateTimeOffset?)null));
+            var cancels = list.Where(t => t.CanceledTime is not null).Select(t => (Sequence: t.Task.CancelSequence, t.Task, t.CanceledTime));
+            foreach (var (sequence, task, canceledTime) in submits.Concat(cancels).OrderBy(e => e.Sequence))
+            {
+                if (canceledTime is { } at)
+                {
+                    // As TryCancel did: the task's queue advanced to the moment of the cancel, then the cancel.
+                    if (_queues.TryGetValue(task.Model.Name, out var queue))
+                    {
+                        queue.Advance(at, maxConcurrent(task.Model.Name), ScheduleDelay);
+                    }
+
+                    task.CanceledTime = at;
+                }
+                else
+                {
+                    Add(task, maxConcurrent(task.Model.Name));
+                }
+
+                _sequence = Math.Max(_sequence, sequence);
+            }
         }
     }
 
@@ -262,17 +295,21 @@ internal sealed class TaskStore(EmulatorClock clock, TimeSpan taskTtl)
     /// <summary>Cancels a task that is PENDING now; false otherwise (unknown, running, finished).</summary>
     public bool TryCancel(string id, DateTimeOffset now, Func<string, int> maxConcurrent)
     {
+        EmulatorTask? task;
         lock (_lock)
         {
-            var task = Get(id, now, maxConcurrent);
+            task = Get(id, now, maxConcurrent);
             if (task is null || task.StatusAt(now) != TaskStatus.Pending)
             {
                 return false;
             }
 
             task.CanceledTime = now;
-            return true;
+            task.CancelSequence = ++_sequence;
         }
+
+        data?.SaveTask(task);
+        return true;
     }
 
     /// <summary>Every live async task, oldest first, with states advanced to <paramref name="now"/>.</summary>
@@ -290,6 +327,35 @@ internal sealed class TaskStore(EmulatorClock clock, TimeSpan taskTtl)
         }
     }
 
+    /// <summary>Adds a task at its submit time (under the lock): a sync task starts at once, an async one joins its model's queue.</summary>
+    private void Add(EmulatorTask task, int maxConcurrent)
+    {
+        var now = task.SubmitTime;
+        if (task.IsSync)
+        {
+            task.ScheduledTime = now + ScheduleDelay;
+            _tasks.Add(task.Id, task);
+            return;
+        }
+
+        var queue = QueueOf(task.Model.Name);
+        queue.Advance(now, maxConcurrent, ScheduleDelay);
+        _tasks.Add(task.Id, task);
+        queue.Pending.Enqueue(task);
+        queue.Advance(now, maxConcurrent, ScheduleDelay);
+    }
+
+    private ModelQueue QueueOf(string model)
+    {
+        if (!_queues.TryGetValue(model, out var queue))
+        {
+            queue = new ModelQueue();
+            _queues[model] = queue;
+        }
+
+        return queue;
+    }
+
     private void Purge(DateTimeOffset now)
     {
         var ttl = clock.Scale(taskTtl);
@@ -298,13 +364,19 @@ internal sealed class TaskStore(EmulatorClock clock, TimeSpan taskTtl)
             return;
         }
 
-        foreach (var task in _tasks.Values.Where(t => now - t.SubmitTime >= ttl).ToList())
+        var expired = _tasks.Values.Where(t => now - t.SubmitTime >= ttl).ToList();
+        foreach (var task in expired)
         {
             _tasks.Remove(task.Id);
             if (task.ScheduledTime is null)
             {
                 task.CanceledTime = now; // a still-queued task leaves its model's queue
             }
+        }
+
+        if (expired.Count > 0)
+        {
+            data?.CompactIfWorthIt(_tasks.Values); // drops the expired tasks' records once they outnumber the live ones
         }
 
         _nextPurge = now + (ttl / 100);

@@ -19,9 +19,10 @@ internal sealed record IssuedPolicy(string Policy, string Signature, string Uplo
 /// <summary>
 /// DashScope's temporary storage: it issues signed upload policies (an OSS POST policy: expiry, key prefix, size range,
 /// ACL and overwrite conditions, signed with HMAC-SHA256 under a per-emulator secret), checks posted forms against them
-/// the way OSS does, keeps the files, and resolves <c>oss://</c> keys for submits.
+/// the way OSS does, keeps the files, and resolves <c>oss://</c> keys for submits. With a data folder, each stored
+/// file is written there before the upload is answered.
 /// </summary>
-internal sealed class UploadStore
+internal sealed class UploadStore(byte[]? secret = null, EmulatorDataFolder? data = null)
 {
     /// <summary>The access key id shown in policies (not a secret; OSS shows it too).</summary>
     public const string AccessKeyId = "LTAI5tEmulatorUploads";
@@ -32,9 +33,13 @@ internal sealed class UploadStore
     /// <summary>The ACL the policies require.</summary>
     public const string ObjectAcl = "private";
 
-    private readonly byte[] _secret = RandomNumberGenerator.GetBytes(32);
-    private readonly ConcurrentDictionary<string, (string Model, string Account)> _directories = new(StringComparer.Ordinal);
+    private readonly byte[] _secret = secret ?? RandomNumberGenerator.GetBytes(32);
+    private readonly ConcurrentDictionary<string, PolicyRecord> _directories = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, StoredUpload> _files = new(StringComparer.Ordinal);
+    private int _policiesIssued;
+
+    /// <summary>Counts the policies issued, so a writer can tell whether <see cref="LivePolicies"/> changed.</summary>
+    public int PoliciesIssued => Volatile.Read(ref _policiesIssued);
 
     /// <summary>The account an API key belongs to: a short hash, so the key itself is never kept.</summary>
     public static string Account(string apiKey) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)), 0, 8);
@@ -43,7 +48,8 @@ internal sealed class UploadStore
     public IssuedPolicy Issue(string model, string account, DateTimeOffset now, DateTimeOffset expiresAt, long maxBytes)
     {
         var directory = string.Create(CultureInfo.InvariantCulture, $"dashscope-instant/{account}/{now:yyyy-MM-dd}/{Guid.NewGuid():N}");
-        _directories[directory] = (model, account);
+        _directories[directory] = new PolicyRecord(directory, model, account, expiresAt);
+        Interlocked.Increment(ref _policiesIssued);
         var document = new JsonObject
         {
             ["expiration"] = expiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
@@ -130,7 +136,7 @@ internal sealed class UploadStore
         }
 
         var directory = key[..Math.Max(0, key.LastIndexOf('/'))];
-        var (model, account) = _directories.TryGetValue(directory, out var owner) ? owner : (string.Empty, string.Empty);
+        var (model, account) = _directories.TryGetValue(directory, out var owner) ? (owner.Model, owner.Account) : (string.Empty, string.Empty);
         var upload = new StoredUpload(key, file, field("x-oss-content-type"), model, account, now);
         if (!forbidOverwrite)
         {
@@ -141,11 +147,29 @@ internal sealed class UploadStore
             return new OssError(409, "FileAlreadyExists", "The object you specified already exists and can not be overwritten.");
         }
 
+        data?.SaveUpload(upload);
         return null;
     }
 
     /// <summary>The file stored under a key, if any.</summary>
     public StoredUpload? Find(string key) => _files.GetValueOrDefault(key);
+
+    /// <summary>The policies an upload may still be posted with at <paramref name="now"/>.</summary>
+    public PolicyRecord[] LivePolicies(DateTimeOffset now) => [.. _directories.Values.Where(p => p.ExpiresAt >= now)];
+
+    /// <summary>Puts back the files and policies read from the data folder (before the first request).</summary>
+    public void Restore(IEnumerable<StoredUpload> files, IEnumerable<PolicyRecord> policies)
+    {
+        foreach (var file in files)
+        {
+            _files[file.Key] = file;
+        }
+
+        foreach (var policy in policies)
+        {
+            _directories[policy.Directory] = policy;
+        }
+    }
 
     private string Sign(string policy) => Convert.ToBase64String(HMACSHA256.HashData(_secret, Encoding.ASCII.GetBytes(policy)));
 }

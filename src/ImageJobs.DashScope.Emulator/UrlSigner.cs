@@ -6,14 +6,15 @@ namespace ImageJobs.DashScope.Emulator;
 
 /// <summary>
 /// Signs result URLs the way OSS links look: <c>{path}?Expires={unix}&amp;OSSAccessKeyId=…&amp;Signature={hmac}</c>.
-/// The signature is an HMAC-SHA256 over the path and expiry with a per-emulator secret.
+/// The signature is an HMAC-SHA256 over the path and expiry with a per-emulator secret (kept in the data folder, if any,
+/// so URLs handed out before a restart still verify).
 /// </summary>
-internal sealed class UrlSigner
+internal sealed class UrlSigner(byte[]? secret = null)
 {
     /// <summary>The access key id shown in URLs (not a secret; OSS shows it too).</summary>
     public const string AccessKeyId = "LTAI5tEmulatorDashScope";
 
-    private readonly byte[] _secret = RandomNumberGenerator.GetBytes(32);
+    private readonly byte[] _secret = secret ?? RandomNumberGenerator.GetBytes(32);
 
     /// <summary>The query string (without '?') that signs <paramref name="path"/> until <paramref name="expires"/>.</summary>
     public string Sign(string path, DateTimeOffset expires)

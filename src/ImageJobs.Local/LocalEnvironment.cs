@@ -110,7 +110,7 @@ public sealed class LocalEnvironment : IAsyncDisposable
         try
         {
             await environment.EnsureStorageAsync(configuration, inMemoryStorage, cancellationToken);
-            await environment.EnsureDashScopeAsync(configuration, cancellationToken);
+            await environment.EnsureDashScopeAsync(configuration, inMemoryStorage, cancellationToken);
             return environment;
         }
         catch
@@ -162,7 +162,7 @@ public sealed class LocalEnvironment : IAsyncDisposable
             $"Storage: none reachable, {how} on 127.0.0.1:{_azurite.BlobPort}/{_azurite.QueuePort}/{_azurite.TablePort}."));
     }
 
-    private async Task EnsureDashScopeAsync(IConfiguration configuration, CancellationToken cancellationToken)
+    private async Task EnsureDashScopeAsync(IConfiguration configuration, bool inMemoryStorage, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrWhiteSpace(configuration["DASHSCOPE_API_KEY"]) || !string.IsNullOrWhiteSpace(configuration["DashScope:ApiKey"]))
         {
@@ -173,6 +173,12 @@ public sealed class LocalEnvironment : IAsyncDisposable
 
         var options = configuration.GetDashScopeEmulatorOptions();
         options.ApiKey ??= "sk-emulator";
+        if (!inMemoryStorage && string.IsNullOrWhiteSpace(options.DataFolder))
+        {
+            // Jobs persisted in Azurite outlive this run, so must the tasks they wait on (and their result URLs' port).
+            options.DataFolder = Path.Combine(Root, ".emulator");
+        }
+
         _emulator = await DashScopeEmulator.StartAsync(options, cancellationToken);
         var authority = _emulator.RootAddress.Authority;
         Settings["DashScope:Endpoint"] = _emulator.BaseAddress.AbsoluteUri;
@@ -185,8 +191,9 @@ public sealed class LocalEnvironment : IAsyncDisposable
             Settings["ImageJobs:RateWindowScale"] = options.TimeScale.ToString(CultureInfo.InvariantCulture);
         }
 
+        var kept = _emulator.Restored is { } data ? $"; tasks kept in {data.Folder}, {data.Tasks} read back" : "";
         Notes.Add(string.Create(CultureInfo.InvariantCulture,
-            $"DashScope: no DASHSCOPE_API_KEY, using the embedded emulator at {_emulator.BaseAddress} (time scale {options.TimeScale})."));
+            $"DashScope: no DASHSCOPE_API_KEY, using the embedded emulator at {_emulator.BaseAddress} (time scale {options.TimeScale}{kept})."));
         Notes.Add($"Outbound: {authority} (the embedded emulator) is allow-listed for webhooks, image inputs and result downloads "
             + "(ImageJobs:Outbound:AllowedHosts, ImageJobs:ResultHosts).");
     }

@@ -17,6 +17,7 @@ public sealed class OptionsAndEncodingTests
                 "--urls", "http://127.0.0.1:8089", "--api-key", "sk-emulator", "--time-scale", "0.05", "--seed", "1",
                 "--reject-over-concurrency", "true", "--submit-error-rate", "0.25", "--data-inspection-trigger", "bomb",
                 "--result-url-ttl", "00:05:00", "--enable-limits", "false", "--scale-rate-windows", "true",
+                "--data-folder", ".emulator",
             ])
             .Build();
 
@@ -31,6 +32,7 @@ public sealed class OptionsAndEncodingTests
         Assert.Equal(TimeSpan.FromMinutes(5), options.ResultUrlTtl);
         Assert.False(options.EnableLimits);
         Assert.True(options.ScaleRateWindows);
+        Assert.Equal(".emulator", options.DataFolder);
         Assert.Equal("http://127.0.0.1:8089", configuration["urls"]);
     }
 
