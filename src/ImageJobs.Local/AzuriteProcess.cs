@@ -10,7 +10,7 @@ namespace ImageJobs.Local;
 
 /// <summary>
 /// A private Azurite (blob, queue, table) started from <c>node_modules/.bin/azurite</c> on free loopback ports, in memory
-/// or persisted to a folder; stopped on dispose. It also ends by itself when the process that started it dies (even
+/// or persisted to a folder (there on the ports it had before, when they are free); stopped on dispose. It also ends by itself when the process that started it dies (even
 /// by SIGKILL), so a crashed host leaves no orphan. An Azurite already running on the same folder is reused rather than
 /// started twice. Used by the local host when no storage is reachable, and by the tests' fixture.
 /// </summary>
@@ -52,7 +52,8 @@ public sealed class AzuriteProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly OutputTail _output;
 
-    private AzuriteProcess(Process process, OutputTail output, int blobPort, int queuePort, int tablePort, string? location, bool owned)
+    private AzuriteProcess(Process process, OutputTail output, int blobPort, int queuePort, int tablePort, string? location, bool owned,
+        (int Blob, int Queue, int Table)? recordedPorts = null)
     {
         _process = process;
         _output = output;
@@ -61,6 +62,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
         TablePort = tablePort;
         Location = location;
         Owned = owned;
+        RecordedPorts = recordedPorts;
     }
 
     /// <summary>The folder Azurite persists to; <see langword="null"/> when it keeps everything in memory.</summary>
@@ -80,6 +82,14 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     /// <summary>The table service port.</summary>
     public int TablePort { get; }
+
+    /// <summary>
+    /// The ports <see cref="Location"/>'s <see cref="StateFileName"/> recorded from the Azurite that served it before,
+    /// when there was one. A persisted Azurite takes them again when they are free, because what was stored may name
+    /// them (the task hub keeps a large input as a blob and records its URL); they differ from this one's ports only
+    /// when one of them was taken.
+    /// </summary>
+    public (int Blob, int Queue, int Table)? RecordedPorts { get; }
 
     /// <summary>
     /// The last <see cref="OutputLinesKept"/> lines Azurite printed (for diagnostics). It runs with <c>--silent</c>, so
@@ -119,7 +129,9 @@ public sealed class AzuriteProcess : IAsyncDisposable
     /// <summary>
     /// Starts Azurite and waits until all three services accept connections. With a <paramref name="location"/>, an
     /// Azurite that already serves that folder (its <see cref="StateFileName"/> names a live process that answers) is
-    /// returned instead, not owned; one that no longer answers is stopped first, so two never share a folder.
+    /// returned instead, not owned; one that no longer answers is stopped first, so two never share a folder. A new
+    /// Azurite on a folder takes the ports recorded there when they are all free (<see cref="RecordedPorts"/>), else free
+    /// ports.
     /// </summary>
     /// <param name="executable">The azurite script (see <see cref="Find"/>).</param>
     /// <param name="location">The folder to persist to; <see langword="null"/> to keep everything in memory.</param>
@@ -127,11 +139,13 @@ public sealed class AzuriteProcess : IAsyncDisposable
     public static async Task<AzuriteProcess> StartAsync(string executable, string? location = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(executable);
+        AzuriteState? recorded = null;
         if (location is not null)
         {
             location = Path.GetFullPath(location);
             Directory.CreateDirectory(location);
-            if (await RunningOnAsync(location, cancellationToken) is { } running)
+            recorded = await ReadStateAsync(location, cancellationToken);
+            if (recorded is not null && await RunningOnAsync(location, recorded, cancellationToken) is { } running)
             {
                 return running;
             }
@@ -148,7 +162,9 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
         for (var attempt = 1; ; attempt++)
         {
-            int blob = FreePort(), queue = FreePort(), table = FreePort();
+            var (blob, queue, table) = attempt == 1 && recorded is not null && ArePortsFree(recorded.BlobPort, recorded.QueuePort, recorded.TablePort)
+                ? (recorded.BlobPort, recorded.QueuePort, recorded.TablePort)
+                : (FreePort(), FreePort(), FreePort());
             var psi = new ProcessStartInfo(executable)
             {
                 RedirectStandardOutput = true,
@@ -176,7 +192,8 @@ public sealed class AzuriteProcess : IAsyncDisposable
             process.ErrorDataReceived += (_, e) => output.Add(e.Data);
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
-            var azurite = new AzuriteProcess(process, output, blob, queue, table, location, owned: true);
+            var azurite = new AzuriteProcess(process, output, blob, queue, table, location, owned: true,
+                recorded is null ? null : (recorded.BlobPort, recorded.QueuePort, recorded.TablePort));
             if (await azurite.WaitForPortsAsync(TimeSpan.FromSeconds(30), cancellationToken))
             {
                 if (location is not null)
@@ -276,24 +293,26 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The Azurite that <paramref name="location"/>'s state file names, if it still runs and answers.</summary>
-    private static async Task<AzuriteProcess?> RunningOnAsync(string location, CancellationToken cancellationToken)
+    /// <summary>What <paramref name="location"/>'s state file records, if it has a readable one.</summary>
+    private static async Task<AzuriteState?> ReadStateAsync(string location, CancellationToken cancellationToken)
     {
-        var stateFile = Path.Combine(location, StateFileName);
-        AzuriteState? state;
         try
         {
-            state = JsonSerializer.Deserialize<AzuriteState>(await File.ReadAllTextAsync(stateFile, cancellationToken));
+            return JsonSerializer.Deserialize<AzuriteState>(await File.ReadAllTextAsync(Path.Combine(location, StateFileName), cancellationToken));
         }
         catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
         {
             return null;
         }
+    }
 
+    /// <summary>The Azurite that <paramref name="location"/>'s state file names, if it still runs and answers.</summary>
+    private static async Task<AzuriteProcess?> RunningOnAsync(string location, AzuriteState state, CancellationToken cancellationToken)
+    {
         Process process;
         try
         {
-            process = Process.GetProcessById(state!.ProcessId);
+            process = Process.GetProcessById(state.ProcessId);
         }
         catch (ArgumentException)
         {
@@ -308,7 +327,8 @@ public sealed class AzuriteProcess : IAsyncDisposable
             return null;
         }
 
-        var running = new AzuriteProcess(process, new OutputTail(OutputLinesKept), state.BlobPort, state.QueuePort, state.TablePort, location, owned: false);
+        var running = new AzuriteProcess(process, new OutputTail(OutputLinesKept), state.BlobPort, state.QueuePort, state.TablePort, location, owned: false,
+            (state.BlobPort, state.QueuePort, state.TablePort));
         if (await running.WaitForPortsAsync(TimeSpan.FromSeconds(2), cancellationToken))
         {
             return running;
@@ -331,6 +351,32 @@ public sealed class AzuriteProcess : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    // Whether Azurite could listen on each port: bound as node binds (SO_REUSEADDR, so the connections a stopped Azurite
+    // left in TIME_WAIT do not count; a listener does).
+    private static bool ArePortsFree(params int[] ports)
+    {
+        foreach (var port in ports)
+        {
+            if (port is < 1 or > 65535)
+            {
+                return false;
+            }
+
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            try
+            {
+                listener.Start();
+            }
+            catch (SocketException)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);

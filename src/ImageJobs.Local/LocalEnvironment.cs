@@ -160,6 +160,11 @@ public sealed class LocalEnvironment : IAsyncDisposable
         };
         Notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"Storage: none reachable, {how} on 127.0.0.1:{_azurite.BlobPort}/{_azurite.QueuePort}/{_azurite.TablePort}."));
+        if (_azurite.RecordedPorts is { } recorded && recorded != (_azurite.BlobPort, _azurite.QueuePort, _azurite.TablePort))
+        {
+            Notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"Storage: the ports Azurite had on this folder before ({recorded.Blob}/{recorded.Queue}/{recorded.Table}) are taken, so it took new ones; jobs whose large inputs the task hub stored as links to the old ports cannot be read until it has them back (free them and restart)."));
+        }
     }
 
     private async Task EnsureDashScopeAsync(IConfiguration configuration, CancellationToken cancellationToken)

@@ -177,6 +177,58 @@ public sealed class LocalStorageTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal("still here", (await blob.DownloadContentAsync()).Value.Content.ToString());
     }
 
+    // What was stored may name Azurite's ports (the task hub keeps a large input as a blob and records its URL).
+    [Fact]
+    public async Task StartAsync_FolderStoppedAndStartedAgain_TakesTheSamePorts()
+    {
+        var folder = Path.Combine(_root.FullName, "data");
+        (int Blob, int Queue, int Table) first;
+        int firstPid;
+        await using (var azurite = await AzuriteProcess.StartAsync(Executable(), folder))
+        {
+            first = (azurite.BlobPort, azurite.QueuePort, azurite.TablePort);
+            firstPid = azurite.ProcessId;
+            await new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("ports").CreateIfNotExistsAsync();
+        }
+
+        await using var next = await AzuriteProcess.StartAsync(Executable(), folder);
+
+        Assert.True(next.Owned);
+        Assert.NotEqual(firstPid, next.ProcessId);
+        Assert.Equal(first, (next.BlobPort, next.QueuePort, next.TablePort));
+        Assert.Equal(first, next.RecordedPorts);
+        Assert.True((await new BlobServiceClient(next.ConnectionString).GetBlobContainerClient("ports").ExistsAsync()).Value);
+    }
+
+    [Fact]
+    public async Task PrepareAsync_PortRecordedWithTheFolderTaken_StartsAzuriteOnFreePortsAndSaysSo()
+    {
+        var folder = Path.Combine(_root.FullName, LocalEnvironment.AzuriteFolderName);
+        (int Blob, int Queue, int Table) recorded;
+        await using (var azurite = await AzuriteProcess.StartAsync(Executable(), folder))
+        {
+            recorded = (azurite.BlobPort, azurite.QueuePort, azurite.TablePort);
+        }
+
+        using var squatter = new System.Net.Sockets.TcpListener(IPAddress.Loopback, recorded.Queue);
+        squatter.Start();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
+            ["DashScopeEmulator:TimeScale"] = "0.01",
+        }).Build();
+
+        await using var environment = await LocalEnvironment.PrepareAsync(_root.FullName, configuration, inMemoryStorage: false, CancellationToken.None);
+
+        var azuriteStarted = environment.Azurite!;
+        Assert.True(azuriteStarted.Owned);
+        Assert.Equal(recorded, azuriteStarted.RecordedPorts);
+        Assert.NotEqual(recorded.Queue, azuriteStarted.QueuePort);
+        Assert.Contains(environment.Notes, note => note.Contains(
+            $"ports Azurite had on this folder before ({recorded.Blob}/{recorded.Queue}/{recorded.Table}) are taken", StringComparison.Ordinal));
+        Assert.True(await AzuriteProcess.IsReachableAsync(new Uri($"http://127.0.0.1:{azuriteStarted.QueuePort}"), TimeSpan.FromSeconds(2)));
+    }
+
     [Fact]
     public async Task PrepareAsync_ConnectionStringWhoseEndpointsDoNotAnswer_FailsNamingTheSettingInsteadOfStartingAzurite()
     {
