@@ -10,9 +10,11 @@ namespace ImageJobs.Local;
 
 /// <summary>
 /// A private Azurite (blob, queue, table) started from <c>node_modules/.bin/azurite</c> on free loopback ports, in memory
-/// or persisted to a folder (there on the ports it had before, when they are free); stopped on dispose. It also ends by itself when the process that started it dies (even
-/// by SIGKILL), so a crashed host leaves no orphan. An Azurite already running on the same folder is reused rather than
-/// started twice. Used by the local host when no storage is reachable, and by the tests' fixture.
+/// or persisted to a folder (there on the ports it had before, when they are free); stopped on dispose. It runs in a
+/// process group of its own, so a terminal's Ctrl+C reaches the host and not Azurite, and it ends by itself when the
+/// process that started it dies (even by SIGKILL), so a crashed host leaves no orphan. An Azurite already running on the
+/// same folder is reused rather than started twice. Used by the local host when no storage is reachable, and by the
+/// tests' fixture.
 /// </summary>
 public sealed class AzuriteProcess : IAsyncDisposable
 {
@@ -40,6 +42,11 @@ public sealed class AzuriteProcess : IAsyncDisposable
         """;
 
     private const int SigTerm = 15;
+
+    // setsid(1), where there is one (util-linux on Linux).
+    private static readonly Lazy<string?> NewSessionCommand = new(() => OperatingSystem.IsWindows() ? null
+        : (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(folder => Path.Combine(folder, "setsid")).FirstOrDefault(File.Exists));
     /// <summary>The well-known development account (public, documented by Microsoft; not a secret).</summary>
     public const string AccountName = StorageClients.DevelopmentAccountName;
 
@@ -165,13 +172,23 @@ public sealed class AzuriteProcess : IAsyncDisposable
             var (blob, queue, table) = attempt == 1 && recorded is not null && ArePortsFree(recorded.BlobPort, recorded.QueuePort, recorded.TablePort)
                 ? (recorded.BlobPort, recorded.QueuePort, recorded.TablePort)
                 : (FreePort(), FreePort(), FreePort());
-            var psi = new ProcessStartInfo(executable)
+            // In a session (so a process group) of its own where setsid exists: a terminal's Ctrl+C goes to the foreground
+            // process group, and Azurite ending on it with the host would pull storage from under the host's orderly
+            // stop (which ends Azurite last). setsid execs Azurite in place (a child just started is no group leader),
+            // so the process is still Azurite's own.
+            var setsid = NewSessionCommand.Value;
+            var psi = new ProcessStartInfo(setsid ?? executable)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
                 WorkingDirectory = Path.GetTempPath(),
             };
+            if (setsid is not null)
+            {
+                psi.ArgumentList.Add(executable);
+            }
+
             string[] persistence = location is null ? ["--inMemoryPersistence"] : ["--location", location];
             foreach (var arg in persistence.Concat(
             [

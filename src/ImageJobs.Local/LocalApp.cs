@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using ImageJobs.Local.Durable;
 using ImageJobs.Workflow.Durable;
@@ -74,9 +75,13 @@ public static class LocalApp
         builder.Configuration.AddInMemoryCollection(environment.Settings);
         builder.Configuration.AddInMemoryCollection(options.Overrides);
         // The Durable Task worker logs each activity and orchestration at Information, some lines twice under two
-        // categories; the app's own log lines say what a job does.
+        // categories; the app's own log lines say what a job does. From the stop on, its lines are left out:
+        // Microsoft.DurableTask.Worker.Grpc 1.28 logs an activity whose completion call the stop cancelled as an
+        // "Unexpected error" with its stack (it ignores OperationCanceledException, not gRPC's RpcException Cancelled),
+        // though the work item simply comes back to the next start.
+        var stopping = new StrongBox<bool>();
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning)
-            .AddFilter("Microsoft.DurableTask", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning)
+            .AddFilter("Microsoft.DurableTask", level => level >= LogLevel.Warning && !Volatile.Read(ref stopping.Value)).AddFilter("Grpc", LogLevel.Warning)
             .AddFilter("Microsoft.Hosting.Lifetime", options.Quiet ? LogLevel.Warning : LogLevel.Information);
         if (options.Quiet)
         {
@@ -96,6 +101,7 @@ public static class LocalApp
         }
 
         var app = builder.Build();
+        app.Lifetime.ApplicationStopping.Register(() => Volatile.Write(ref stopping.Value, true));
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         if (options.Urls is not null)
