@@ -106,7 +106,13 @@ public static class LocalApp
         app.UseStatusCodePages();
         if (options.Urls is not null)
         {
-            app.MapJobsApi(FunctionKey(app.Configuration, app.Logger));
+            var key = LocalFunctionKey.Get(app.Configuration, options.Root, out var keptIn);
+            if (keptIn is not null)
+            {
+                LocalLog.KeptFunctionKey(app.Logger, key, keptIn);
+            }
+
+            app.MapJobsApi(key);
         }
         return (app, environment);
     }
@@ -178,18 +184,6 @@ public static class LocalApp
             JobsApi.RaiseEventAsync(client, request, id, name, ct));
         jobs.MapDelete("/{id}", (JobsApi api, DurableTaskClient client, HttpRequest request, string id, CancellationToken ct) => api.PurgeAsync(client, request, id, ct));
         return jobs;
-    }
-
-    private static string FunctionKey(IConfiguration configuration, ILogger logger)
-    {
-        if (configuration[FunctionKeySetting] is { Length: > 0 } key)
-        {
-            return key;
-        }
-
-        var generated = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-        LocalLog.GeneratedFunctionKey(logger, generated);
-        return generated;
     }
 }
 

@@ -78,6 +78,38 @@ public sealed class RestartTests(Xunit.Abstractions.ITestOutputHelper output) : 
         }
     }
 
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task FunctionKey_NoneConfigured_TwoStartsOnOneRootTakeTheKeptKeyOwnerOnly()
+    {
+        File.Copy(RepoPaths.Combine("host.json"), Path.Combine(_root.FullName, "host.json"));
+        var file = LocalFunctionKey.PathFor(_root.FullName);
+        string key;
+        await using (var first = await RunningApp.StartAsync(_root.FullName, functionKey: null))
+        {
+            Assert.True(File.Exists(file), $"No key kept in {file}.");
+            key = File.ReadAllText(file).Trim();
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            Assert.Contains(first.Logs, line => line.Contains($"Function key: {key} (kept in {file}", StringComparison.Ordinal));
+            Assert.Equal(HttpStatusCode.OK, await ListStatusAsync(first, key));
+            Assert.Equal(HttpStatusCode.Unauthorized, await ListStatusAsync(first, "not-the-key"));
+        }
+
+        await using var second = await RunningApp.StartAsync(_root.FullName, functionKey: null);
+
+        Assert.Equal(key, File.ReadAllText(file).Trim());
+        Assert.Equal(HttpStatusCode.OK, await ListStatusAsync(second, key));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+    }
+
+    private static async Task<HttpStatusCode> ListStatusAsync(RunningApp app, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "api/jobs?top=1");
+        request.Headers.Add("x-functions-key", key);
+        using var response = await app.Http.SendAsync(request);
+        return response.StatusCode;
+    }
+
     // Random pixels: a PNG that does not compress, so its data URI is as large as its pixels.
     private static byte[] NoisyPng(int width, int height)
     {
@@ -91,13 +123,16 @@ public sealed class RestartTests(Xunit.Abstractions.ITestOutputHelper output) : 
     {
         private readonly CapturingLoggerProvider _logs;
 
-        private RunningApp(WebApplication app, LocalEnvironment environment, CapturingLoggerProvider logs)
+        private RunningApp(WebApplication app, LocalEnvironment environment, CapturingLoggerProvider logs, string? functionKey)
         {
             App = app;
             Environment = environment;
             _logs = logs;
             Http = new HttpClient { BaseAddress = new Uri(app.Urls.First().TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(60) };
-            Http.DefaultRequestHeaders.Add("x-functions-key", FunctionKey);
+            if (functionKey is not null)
+            {
+                Http.DefaultRequestHeaders.Add("x-functions-key", functionKey);
+            }
         }
 
         public WebApplication App { get; }
@@ -109,17 +144,17 @@ public sealed class RestartTests(Xunit.Abstractions.ITestOutputHelper output) : 
         /// <summary>The error lines logged so far (for a failure's message).</summary>
         public string Errors => string.Join(System.Environment.NewLine, _logs.Entries.Where(e => e.StartsWith("Error", StringComparison.Ordinal)));
 
-        public static async Task<RunningApp> StartAsync(string root, IReadOnlyDictionary<string, string?>? settings = null)
+        /// <summary>Every log line so far.</summary>
+        public IReadOnlyCollection<string> Logs => _logs.Entries;
+
+        /// <summary>Starts the app; with no <paramref name="functionKey"/> none is configured (an empty setting wins over the environment).</summary>
+        public static async Task<RunningApp> StartAsync(string root, string? functionKey = FunctionKey)
         {
             var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
             {
-                [LocalApp.FunctionKeySetting] = FunctionKey,
+                [LocalApp.FunctionKeySetting] = functionKey ?? string.Empty,
                 [$"{DashScopeEmulatorOptions.SectionName}:TimeScale"] = "0.01",
             };
-            foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-            {
-                overrides[key] = value;
-            }
 
             var logs = new CapturingLoggerProvider();
             var (app, environment) = await LocalApp.BuildAsync(new LocalAppOptions
@@ -141,7 +176,7 @@ public sealed class RestartTests(Xunit.Abstractions.ITestOutputHelper output) : 
                 throw;
             }
 
-            return new RunningApp(app, environment, logs);
+            return new RunningApp(app, environment, logs, functionKey);
         }
 
         public async ValueTask DisposeAsync()
