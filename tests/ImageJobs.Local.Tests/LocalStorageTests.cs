@@ -230,19 +230,52 @@ public sealed class LocalStorageTests(Xunit.Abstractions.ITestOutputHelper outpu
     }
 
     [Fact]
-    public async Task PrepareAsync_ConnectionStringWhoseEndpointsDoNotAnswer_FailsNamingTheSettingInsteadOfStartingAzurite()
+    public async Task PrepareAsync_ConnectionStringWhoseEndpointsNeverAnswer_WaitsThenFailsNamingTheSettingInsteadOfStartingAzurite()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = AzuriteProcess.ConnectionStringFor(FreePort.Next(), FreePort.Next(), FreePort.Next()),
         }).Build();
+        using var console = new StringWriter();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(
-            () => LocalEnvironment.PrepareAsync(_root.FullName, configuration, inMemoryStorage: false, CancellationToken.None));
+            () => LocalEnvironment.PrepareAsync(_root.FullName, configuration, inMemoryStorage: false, TimeSpan.FromSeconds(2), console, CancellationToken.None));
 
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
+        Assert.Contains("does not answer yet; waiting up to 2 s for it to start", console.ToString(), StringComparison.Ordinal);
         Assert.Contains("AzureWebJobsStorage", error.Message, StringComparison.Ordinal);
+        Assert.Contains("waited 2 s", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(AzuriteProcess.AccountKey, error.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_root.FullName, LocalEnvironment.AzuriteFolderName)));
+    }
+
+    // A storage emulator or container started with serve answers a few seconds after serve asks.
+    [Fact]
+    public async Task PrepareAsync_ConnectionStringWhoseStorageAnswersSecondsLate_WaitsForItAndUsesIt()
+    {
+        var blobPort = FreePort.Next();
+        var connection = AzuriteProcess.ConnectionStringFor(blobPort, FreePort.Next(), FreePort.Next());
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = connection,
+            ["DashScopeEmulator:TimeScale"] = "0.01",
+        }).Build();
+        using var console = new StringWriter();
+        using var late = new System.Net.Sockets.TcpListener(IPAddress.Loopback, blobPort);
+        var listening = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            late.Start();
+        });
+
+        await using var environment = await LocalEnvironment.PrepareAsync(_root.FullName, configuration, inMemoryStorage: false, TimeSpan.FromSeconds(30), console, CancellationToken.None);
+        await listening;
+
+        Assert.Contains($"Storage at http://127.0.0.1:{blobPort} (AzureWebJobsStorage) does not answer yet; waiting up to 30 s", console.ToString(), StringComparison.Ordinal);
+        Assert.Contains(environment.Notes, note => note.StartsWith($"Storage: http://127.0.0.1:{blobPort}, answering after ", StringComparison.Ordinal));
+        Assert.Equal(connection, environment.Settings["AzureWebJobsStorage"]);
+        Assert.Null(environment.Azurite);
     }
 
     private async Task<(ChildProcess Serve, int Port)> StartServeAsync(HttpClient http, Dictionary<string, string> environment)
