@@ -177,6 +177,29 @@ public sealed class LocalStorageTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal("still here", (await blob.DownloadContentAsync()).Value.Content.ToString());
     }
 
+    // Azurite saves its data as each service closes and says so, but then stays alive while a client holds a connection
+    // open (the task hub's clients did, and serve's stop waited for it, up to the 10 s kill).
+    [Fact]
+    public async Task DisposeAsync_PersistedAzuriteAClientHoldsAConnectionTo_ReturnsOnceItsServicesClosed()
+    {
+        var folder = Path.Combine(_root.FullName, "data");
+        var azurite = await AzuriteProcess.StartAsync(Executable(), folder);
+        var pid = azurite.ProcessId;
+        await new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("quick").CreateIfNotExistsAsync();
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, azurite.QueuePort);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await azurite.DisposeAsync();
+        clock.Stop();
+        output.WriteLine($"Stopped in {clock.Elapsed.TotalSeconds:0.00} s.");
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"A persisted Azurite took {clock.Elapsed.TotalSeconds:0.00} s to stop.");
+        Assert.False(IsRunning(pid));
+        await using var next = await AzuriteProcess.StartAsync(Executable(), folder);
+        Assert.True((await new BlobServiceClient(next.ConnectionString).GetBlobContainerClient("quick").ExistsAsync()).Value);
+    }
+
     // What was stored may name Azurite's ports (the task hub keeps a large input as a blob and records its URL).
     [Fact]
     public async Task StartAsync_FolderStoppedAndStartedAgain_TakesTheSamePorts()
