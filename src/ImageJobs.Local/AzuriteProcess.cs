@@ -10,9 +10,11 @@ namespace ImageJobs.Local;
 
 /// <summary>
 /// A private Azurite (blob, queue, table) started from <c>node_modules/.bin/azurite</c> on free loopback ports, in memory
-/// or persisted to a folder; stopped on dispose. It also ends by itself when the process that started it dies (even
-/// by SIGKILL), so a crashed host leaves no orphan. An Azurite already running on the same folder is reused rather than
-/// started twice. Used by the local host when no storage is reachable, and by the tests' fixture.
+/// or persisted to a folder (there on the ports it had before, when they are free); stopped on dispose. It runs in a
+/// process group of its own, so a terminal's Ctrl+C reaches the host and not Azurite, and it ends by itself when the
+/// process that started it dies (even by SIGKILL), so a crashed host leaves no orphan. An Azurite already running on the
+/// same folder is reused rather than started twice. Used by the local host when no storage is reachable, and by the
+/// tests' fixture.
 /// </summary>
 public sealed class AzuriteProcess : IAsyncDisposable
 {
@@ -40,6 +42,11 @@ public sealed class AzuriteProcess : IAsyncDisposable
         """;
 
     private const int SigTerm = 15;
+
+    // setsid(1), where there is one (util-linux on Linux).
+    private static readonly Lazy<string?> NewSessionCommand = new(() => OperatingSystem.IsWindows() ? null
+        : (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(folder => Path.Combine(folder, "setsid")).FirstOrDefault(File.Exists));
     /// <summary>The well-known development account (public, documented by Microsoft; not a secret).</summary>
     public const string AccountName = StorageClients.DevelopmentAccountName;
 
@@ -52,7 +59,8 @@ public sealed class AzuriteProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly OutputTail _output;
 
-    private AzuriteProcess(Process process, OutputTail output, int blobPort, int queuePort, int tablePort, string? location, bool owned)
+    private AzuriteProcess(Process process, OutputTail output, int blobPort, int queuePort, int tablePort, string? location, bool owned,
+        (int Blob, int Queue, int Table)? recordedPorts = null)
     {
         _process = process;
         _output = output;
@@ -61,6 +69,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
         TablePort = tablePort;
         Location = location;
         Owned = owned;
+        RecordedPorts = recordedPorts;
     }
 
     /// <summary>The folder Azurite persists to; <see langword="null"/> when it keeps everything in memory.</summary>
@@ -80,6 +89,14 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     /// <summary>The table service port.</summary>
     public int TablePort { get; }
+
+    /// <summary>
+    /// The ports <see cref="Location"/>'s <see cref="StateFileName"/> recorded from the Azurite that served it before,
+    /// when there was one. A persisted Azurite takes them again when they are free, because what was stored may name
+    /// them (the task hub keeps a large input as a blob and records its URL); they differ from this one's ports only
+    /// when one of them was taken.
+    /// </summary>
+    public (int Blob, int Queue, int Table)? RecordedPorts { get; }
 
     /// <summary>
     /// The last <see cref="OutputLinesKept"/> lines Azurite printed (for diagnostics). It runs with <c>--silent</c>, so
@@ -119,7 +136,9 @@ public sealed class AzuriteProcess : IAsyncDisposable
     /// <summary>
     /// Starts Azurite and waits until all three services accept connections. With a <paramref name="location"/>, an
     /// Azurite that already serves that folder (its <see cref="StateFileName"/> names a live process that answers) is
-    /// returned instead, not owned; one that no longer answers is stopped first, so two never share a folder.
+    /// returned instead, not owned; one that no longer answers is stopped first, so two never share a folder. A new
+    /// Azurite on a folder takes the ports recorded there when they are all free (<see cref="RecordedPorts"/>), else free
+    /// ports.
     /// </summary>
     /// <param name="executable">The azurite script (see <see cref="Find"/>).</param>
     /// <param name="location">The folder to persist to; <see langword="null"/> to keep everything in memory.</param>
@@ -127,11 +146,13 @@ public sealed class AzuriteProcess : IAsyncDisposable
     public static async Task<AzuriteProcess> StartAsync(string executable, string? location = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(executable);
+        AzuriteState? recorded = null;
         if (location is not null)
         {
             location = Path.GetFullPath(location);
             Directory.CreateDirectory(location);
-            if (await RunningOnAsync(location, cancellationToken) is { } running)
+            recorded = await ReadStateAsync(location, cancellationToken);
+            if (recorded is not null && await RunningOnAsync(location, recorded, cancellationToken) is { } running)
             {
                 return running;
             }
@@ -148,14 +169,26 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
         for (var attempt = 1; ; attempt++)
         {
-            int blob = FreePort(), queue = FreePort(), table = FreePort();
-            var psi = new ProcessStartInfo(executable)
+            var (blob, queue, table) = attempt == 1 && recorded is not null && ArePortsFree(recorded.BlobPort, recorded.QueuePort, recorded.TablePort)
+                ? (recorded.BlobPort, recorded.QueuePort, recorded.TablePort)
+                : (FreePort(), FreePort(), FreePort());
+            // In a session (so a process group) of its own where setsid exists: a terminal's Ctrl+C goes to the foreground
+            // process group, and Azurite ending on it with the host would pull storage from under the host's orderly
+            // stop (which ends Azurite last). setsid execs Azurite in place (a child just started is no group leader),
+            // so the process is still Azurite's own.
+            var setsid = NewSessionCommand.Value;
+            var psi = new ProcessStartInfo(setsid ?? executable)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
                 WorkingDirectory = Path.GetTempPath(),
             };
+            if (setsid is not null)
+            {
+                psi.ArgumentList.Add(executable);
+            }
+
             string[] persistence = location is null ? ["--inMemoryPersistence"] : ["--location", location];
             foreach (var arg in persistence.Concat(
             [
@@ -176,7 +209,8 @@ public sealed class AzuriteProcess : IAsyncDisposable
             process.ErrorDataReceived += (_, e) => output.Add(e.Data);
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
-            var azurite = new AzuriteProcess(process, output, blob, queue, table, location, owned: true);
+            var azurite = new AzuriteProcess(process, output, blob, queue, table, location, owned: true,
+                recorded is null ? null : (recorded.BlobPort, recorded.QueuePort, recorded.TablePort));
             if (await azurite.WaitForPortsAsync(TimeSpan.FromSeconds(30), cancellationToken))
             {
                 if (location is not null)
@@ -235,33 +269,28 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     /// <summary>
     /// Stops the process if this instance started it: an in-memory Azurite is killed (nothing to keep); a persisted one
-    /// gets SIGTERM, so it closes its databases, and is killed only if it has not exited within 10 s.
+    /// gets SIGTERM, so it closes its databases, and is killed once it says all three services closed (their data is
+    /// saved by then) or, failing that, after 10 s: closed, it still lingered 2 s and at times over 5 s (its timers, its
+    /// clients' open connections) before it exited, and held up the host's stop.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Owned)
         {
-            await StopAsync(_process, graceful: Location is not null);
+            await StopAsync(_process, graceful: Location is not null, _output.ServicesClosed);
         }
 
         _process.Dispose();
     }
 
-    private static async Task StopAsync(Process process, bool graceful)
+    private static async Task StopAsync(Process process, bool graceful, Task? servicesClosed = null)
     {
         try
         {
             if (graceful && !process.HasExited && Kill(process.Id, SigTerm) == 0)
             {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                try
-                {
-                    await process.WaitForExitAsync(timeout.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    // Still running: killed below.
-                }
+                var exited = process.WaitForExitAsync(CancellationToken.None);
+                await Task.WhenAny(exited, servicesClosed ?? exited, Task.Delay(TimeSpan.FromSeconds(10)));
             }
 
             if (!process.HasExited)
@@ -276,24 +305,26 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The Azurite that <paramref name="location"/>'s state file names, if it still runs and answers.</summary>
-    private static async Task<AzuriteProcess?> RunningOnAsync(string location, CancellationToken cancellationToken)
+    /// <summary>What <paramref name="location"/>'s state file records, if it has a readable one.</summary>
+    private static async Task<AzuriteState?> ReadStateAsync(string location, CancellationToken cancellationToken)
     {
-        var stateFile = Path.Combine(location, StateFileName);
-        AzuriteState? state;
         try
         {
-            state = JsonSerializer.Deserialize<AzuriteState>(await File.ReadAllTextAsync(stateFile, cancellationToken));
+            return JsonSerializer.Deserialize<AzuriteState>(await File.ReadAllTextAsync(Path.Combine(location, StateFileName), cancellationToken));
         }
         catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
         {
             return null;
         }
+    }
 
+    /// <summary>The Azurite that <paramref name="location"/>'s state file names, if it still runs and answers.</summary>
+    private static async Task<AzuriteProcess?> RunningOnAsync(string location, AzuriteState state, CancellationToken cancellationToken)
+    {
         Process process;
         try
         {
-            process = Process.GetProcessById(state!.ProcessId);
+            process = Process.GetProcessById(state.ProcessId);
         }
         catch (ArgumentException)
         {
@@ -308,7 +339,8 @@ public sealed class AzuriteProcess : IAsyncDisposable
             return null;
         }
 
-        var running = new AzuriteProcess(process, new OutputTail(OutputLinesKept), state.BlobPort, state.QueuePort, state.TablePort, location, owned: false);
+        var running = new AzuriteProcess(process, new OutputTail(OutputLinesKept), state.BlobPort, state.QueuePort, state.TablePort, location, owned: false,
+            (state.BlobPort, state.QueuePort, state.TablePort));
         if (await running.WaitForPortsAsync(TimeSpan.FromSeconds(2), cancellationToken))
         {
             return running;
@@ -333,12 +365,46 @@ public sealed class AzuriteProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    // Whether Azurite could listen on each port: bound as node binds (SO_REUSEADDR, so the connections a stopped Azurite
+    // left in TIME_WAIT do not count; a listener does).
+    private static bool ArePortsFree(params int[] ports)
+    {
+        foreach (var port in ports)
+        {
+            if (port is < 1 or > 65535)
+            {
+                return false;
+            }
+
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            try
+            {
+                listener.Start();
+            }
+            catch (SocketException)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The last lines of a process's output, at most a fixed number.</summary>
+    /// <summary>The last lines of a process's output, at most a fixed number; and whether Azurite said its services closed.</summary>
     private sealed class OutputTail(int capacity)
     {
+        // Azurite prints "Azurite Blob service successfully closed" (Queue, Table) once a service has closed its stores.
+        private static readonly string[] Services = ["Blob", "Queue", "Table"];
+
         private readonly Queue<string> _lines = new(capacity);
+        private readonly HashSet<string> _closed = [];
+        private readonly TaskCompletionSource _servicesClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes when Azurite has said that its blob, queue and table services closed.</summary>
+        public Task ServicesClosed => _servicesClosed.Task;
 
         /// <summary>Adds a line, dropping the oldest when full; <see langword="null"/> (the stream's end) is ignored.</summary>
         public void Add(string? line)
@@ -350,6 +416,15 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
             lock (_lines)
             {
+                foreach (var service in Services)
+                {
+                    if (line.Contains($"Azurite {service} service successfully closed", StringComparison.Ordinal) && _closed.Add(service)
+                        && _closed.Count == Services.Length)
+                    {
+                        _servicesClosed.TrySetResult();
+                    }
+                }
+
                 if (_lines.Count == capacity)
                 {
                     _lines.Dequeue();

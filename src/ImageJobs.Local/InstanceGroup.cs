@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
-using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -94,11 +93,11 @@ public sealed partial class InstanceGroup : IAsyncDisposable
         }
 
         var settings = new Dictionary<string, string?>(shared.Settings, StringComparer.OrdinalIgnoreCase);
-        if (configuration[LocalApp.FunctionKeySetting] is not { Length: > 0 } key)
+        // One key for every instance, so a client can talk to any of them.
+        var key = LocalFunctionKey.Get(configuration, root, out var keptIn);
+        if (keptIn is not null)
         {
-            // One key for every instance, so a client can talk to any of them.
-            key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-            Console.WriteLine($"{LocalApp.FunctionKeySetting} is not set; generated a development function key for this run, the same on all {count} instances: {key}");
+            Console.WriteLine($"Function key, the same on all {count} instances: {key} (kept in {keptIn}; {LocalApp.FunctionKeySetting} overrides it)");
         }
 
         settings[LocalApp.FunctionKeySetting] = key;

@@ -73,10 +73,10 @@ public static class LocalApp
         var environment = await LocalEnvironment.PrepareAsync(options.Root, builder.Configuration, options.InMemoryStorage, cancellationToken);
         builder.Configuration.AddInMemoryCollection(environment.Settings);
         builder.Configuration.AddInMemoryCollection(options.Overrides);
-        // The Durable Task worker logs each activity and orchestration at Information, some lines twice under two
-        // categories; the app's own log lines say what a job does.
+        // The Durable Task shims log each activity and orchestration at Information; the app's own log lines say what a
+        // job does.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning)
-            .AddFilter("Microsoft.DurableTask", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning)
+            .AddFilter("Microsoft.DurableTask", LogLevel.Warning)
             .AddFilter("Microsoft.Hosting.Lifetime", options.Quiet ? LogLevel.Warning : LogLevel.Information);
         if (options.Quiet)
         {
@@ -100,7 +100,13 @@ public static class LocalApp
         app.UseStatusCodePages();
         if (options.Urls is not null)
         {
-            app.MapJobsApi(FunctionKey(app.Configuration, app.Logger));
+            var key = LocalFunctionKey.Get(app.Configuration, options.Root, out var keptIn);
+            if (keptIn is not null)
+            {
+                LocalLog.KeptFunctionKey(app.Logger, key, keptIn);
+            }
+
+            app.MapJobsApi(key);
         }
         return (app, environment);
     }
@@ -175,18 +181,6 @@ public static class LocalApp
             JobsApi.RaiseEventAsync(client, request, id, name, ct));
         jobs.MapDelete("/{id}", (JobsApi api, DurableTaskClient client, HttpRequest request, string id, CancellationToken ct) => api.PurgeAsync(client, request, id, ct));
         return jobs;
-    }
-
-    private static string FunctionKey(IConfiguration configuration, ILogger logger)
-    {
-        if (configuration[FunctionKeySetting] is { Length: > 0 } key)
-        {
-            return key;
-        }
-
-        var generated = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-        LocalLog.GeneratedFunctionKey(logger, generated);
-        return generated;
     }
 }
 

@@ -93,23 +93,32 @@ public sealed class LocalEnvironment : IAsyncDisposable
     /// <summary>The folder under the app root where an Azurite started by <c>serve</c> keeps its data.</summary>
     public const string AzuriteFolderName = ".azurite";
 
+    /// <summary>How long a configured storage account that does not answer is waited for (it may still be starting) before it is refused.</summary>
+    public static readonly TimeSpan StorageStartWait = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Makes sure storage and DashScope are there, starting Azurite and the emulator when needed. Azurite is started
     /// only for development storage (<c>AzureWebJobsStorage</c> unset or <c>UseDevelopmentStorage=true</c>) that does
     /// not answer; it persists to <see cref="AzuriteFolderName"/> under <paramref name="root"/> unless
-    /// <paramref name="inMemoryStorage"/>. Any other connection that does not answer is an error naming the setting.
+    /// <paramref name="inMemoryStorage"/>. Any other connection that does not answer is waited for up to
+    /// <see cref="StorageStartWait"/>, saying so on the console, and then is an error naming the setting.
     /// </summary>
     /// <param name="root">The app root.</param>
     /// <param name="configuration">The app's configuration.</param>
     /// <param name="inMemoryStorage">Whether a started Azurite keeps its data in memory only (one-shot runs).</param>
     /// <param name="cancellationToken">Cancels the preparation.</param>
-    public static async Task<LocalEnvironment> PrepareAsync(string root, IConfiguration configuration, bool inMemoryStorage, CancellationToken cancellationToken)
+    public static Task<LocalEnvironment> PrepareAsync(string root, IConfiguration configuration, bool inMemoryStorage, CancellationToken cancellationToken) =>
+        PrepareAsync(root, configuration, inMemoryStorage, StorageStartWait, Console.Out, cancellationToken);
+
+    /// <summary><see cref="PrepareAsync(string, IConfiguration, bool, CancellationToken)"/> with its storage wait and where it says so (tests).</summary>
+    internal static async Task<LocalEnvironment> PrepareAsync(string root, IConfiguration configuration, bool inMemoryStorage, TimeSpan storageWait,
+        TextWriter console, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var environment = new LocalEnvironment(root, new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase));
         try
         {
-            await environment.EnsureStorageAsync(configuration, inMemoryStorage, cancellationToken);
+            await environment.EnsureStorageAsync(configuration, inMemoryStorage, storageWait, console, cancellationToken);
             await environment.EnsureDashScopeAsync(configuration, inMemoryStorage, cancellationToken);
             return environment;
         }
@@ -120,7 +129,7 @@ public sealed class LocalEnvironment : IAsyncDisposable
         }
     }
 
-    private async Task EnsureStorageAsync(IConfiguration configuration, bool inMemoryStorage, CancellationToken cancellationToken)
+    private async Task EnsureStorageAsync(IConfiguration configuration, bool inMemoryStorage, TimeSpan storageWait, TextWriter console, CancellationToken cancellationToken)
     {
         var configured = configuration[StorageClients.ConnectionName];
         var connection = StorageClients.ConnectionString(configuration);
@@ -140,11 +149,28 @@ public sealed class LocalEnvironment : IAsyncDisposable
         }
 
         // Only development storage may be stood in for: a connection string that names endpoints is the user's store,
-        // and silently using a fresh one instead would hide every job they have.
+        // and silently using a fresh one instead would hide every job they have. It may still be starting (a container
+        // or an emulator started with serve), so it is waited for before it is refused.
         if (configured is not null && connection != StorageClients.DevelopmentConnectionString)
         {
-            throw new InvalidOperationException(
-                $"Storage at {blobEndpoint.GetLeftPart(UriPartial.Authority)} does not answer ({StorageClients.ConnectionName}). " +
+            var authority = blobEndpoint.GetLeftPart(UriPartial.Authority);
+            await console.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"Storage at {authority} ({StorageClients.ConnectionName}) does not answer yet; waiting up to {storageWait.TotalSeconds:0.#} s for it to start."));
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (waited.Elapsed < storageWait)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+                var left = storageWait - waited.Elapsed;
+                if (left > TimeSpan.Zero && await AzuriteProcess.IsReachableAsync(blobEndpoint, left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1)))
+                {
+                    Notes.Add(string.Create(CultureInfo.InvariantCulture, $"Storage: {authority}, answering after {waited.Elapsed.TotalSeconds:0.0} s."));
+                    Settings[StorageClients.ConnectionName] = connection;
+                    return;
+                }
+            }
+
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"Storage at {authority} does not answer ({StorageClients.ConnectionName}), waited {storageWait.TotalSeconds:0.#} s for it. ") +
                 $"Start it, or set {StorageClients.ConnectionName}=UseDevelopmentStorage=true to have Azurite started for you.");
         }
 
@@ -160,6 +186,11 @@ public sealed class LocalEnvironment : IAsyncDisposable
         };
         Notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"Storage: none reachable, {how} on 127.0.0.1:{_azurite.BlobPort}/{_azurite.QueuePort}/{_azurite.TablePort}."));
+        if (_azurite.RecordedPorts is { } recorded && recorded != (_azurite.BlobPort, _azurite.QueuePort, _azurite.TablePort))
+        {
+            Notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"Storage: the ports Azurite had on this folder before ({recorded.Blob}/{recorded.Queue}/{recorded.Table}) are taken, so it took new ones; jobs whose large inputs the task hub stored as links to the old ports cannot be read until it has them back (free them and restart)."));
+        }
     }
 
     private async Task EnsureDashScopeAsync(IConfiguration configuration, bool inMemoryStorage, CancellationToken cancellationToken)

@@ -4,7 +4,7 @@ namespace ImageJobs.Local;
 
 internal static partial class LocalLog
 {
-    [LoggerMessage(EventId = 3201, Level = LogLevel.Warning,
-        Message = "IMAGEJOBS_FUNCTION_KEY is not set; generated a development function key for this run: {FunctionKey}")]
-    public static partial void GeneratedFunctionKey(ILogger logger, string functionKey);
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Information,
+        Message = "Function key: {FunctionKey} (kept in {Path}; IMAGEJOBS_FUNCTION_KEY overrides it)")]
+    public static partial void KeptFunctionKey(ILogger logger, string functionKey, string path);
 }

@@ -3,10 +3,60 @@ using System.Runtime.InteropServices;
 
 namespace ImageJobs.Local;
 
-/// <summary>POSIX signals for processes this host started, and its own parent's id (.NET offers SIGKILL only).</summary>
+/// <summary>
+/// POSIX signals: the ones that stop this host, the ones it sends to processes it started (.NET offers SIGKILL only),
+/// and its own parent's id.
+/// </summary>
 internal static class ProcessSignals
 {
+    private const int SigInt = 2;
     private const int SigTerm = 15;
+
+    // SIG_DFL and SIG_IGN, the first field of struct sigaction (its handler) on Linux and macOS.
+    private const nint SigDfl = 0;
+    private const nint SigIgn = 1;
+
+    // Larger than struct sigaction on Linux (152 bytes with glibc on x64 and arm64) and macOS: copied whole, never read
+    // past the handler.
+    private const int SigactionBufferSize = 512;
+
+    /// <summary>
+    /// Until disposed, SIGINT (Ctrl+C, <c>kill -INT</c>) and SIGTERM cancel <paramref name="stop"/> instead of ending the
+    /// process, so the host stops in order (the app, the task hub, then Azurite) and exits 0.
+    /// </summary>
+    public static IDisposable CancelOnStopSignals(CancellationTokenSource stop)
+    {
+        ArgumentNullException.ThrowIfNull(stop);
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
+        var registrations = new Registrations([PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop), PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop)]);
+        if (!OperatingSystem.IsWindows())
+        {
+            HandleIgnoredSigInt();
+        }
+
+        return registrations;
+    }
+
+    /// <summary>
+    /// A non-interactive shell starts a background job (<c>serve &amp;</c>) with SIGINT ignored, and .NET leaves a signal
+    /// that was ignored at its start ignored, registrations or not, so <c>kill -INT</c> did nothing. SIGINT then gets the
+    /// handler .NET installed for SIGTERM (registered first): it hands any signal to that signal's registrations.
+    /// </summary>
+    private static void HandleIgnoredSigInt()
+    {
+        var interrupt = new byte[SigactionBufferSize];
+        var terminate = new byte[SigactionBufferSize];
+        if (Sigaction(SigInt, null, interrupt) == 0 && MemoryMarshal.Read<nint>(interrupt) == SigIgn
+            && Sigaction(SigTerm, null, terminate) == 0 && MemoryMarshal.Read<nint>(terminate) is not (SigDfl or SigIgn))
+        {
+            _ = Sigaction(SigInt, terminate, null);
+        }
+    }
 
     /// <summary>
     /// Asks <paramref name="process"/> to stop as Ctrl+C would (SIGTERM), waits up to <paramref name="grace"/>, then kills
@@ -50,9 +100,24 @@ internal static class ProcessSignals
     /// <summary>This process's parent process id, on Linux and macOS; <see langword="null"/> elsewhere.</summary>
     public static int? ParentProcessId() => OperatingSystem.IsWindows() ? null : GetParentProcessId();
 
+    private sealed class Registrations(PosixSignalRegistration[] registrations) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var registration in registrations)
+            {
+                registration.Dispose();
+            }
+        }
+    }
+
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static extern int Kill(int pid, int signal);
+
+    [DllImport("libc", EntryPoint = "sigaction", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int Sigaction(int signal, byte[]? action, byte[]? previous);
 
     [DllImport("libc", EntryPoint = "getppid")]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

@@ -20,11 +20,23 @@ public static class ServeCommand
             return 2;
         }
 
-        if (instances > 1)
+        // SIGINT and SIGTERM stop serve in order and it exits 0, also while it starts.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var signals = ProcessSignals.CancelOnStopSignals(stop);
+        try
         {
-            return await InstanceGroup.RunAsync(urls, instances, root, cancellationToken);
+            return instances > 1
+                ? await InstanceGroup.RunAsync(urls, instances, root, stop.Token)
+                : await RunOneAsync(urls, root, stop.Token);
         }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return 0;
+        }
+    }
 
+    private static async Task<int> RunOneAsync(string urls, string root, CancellationToken cancellationToken)
+    {
         // An instance started by `serve --instances N` stops when the process that started it is gone (even by SIGKILL),
         // and leaves the notes about storage and DashScope to it.
         var instance = Environment.GetEnvironmentVariable(InstanceGroup.InstanceVariable);

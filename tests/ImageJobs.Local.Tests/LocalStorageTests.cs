@@ -177,20 +177,128 @@ public sealed class LocalStorageTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal("still here", (await blob.DownloadContentAsync()).Value.Content.ToString());
     }
 
+    // Azurite saves its data as each service closes and says so, but then stays alive while a client holds a connection
+    // open (the task hub's clients did, and serve's stop waited for it, up to the 10 s kill).
     [Fact]
-    public async Task PrepareAsync_ConnectionStringWhoseEndpointsDoNotAnswer_FailsNamingTheSettingInsteadOfStartingAzurite()
+    public async Task DisposeAsync_PersistedAzuriteAClientHoldsAConnectionTo_ReturnsOnceItsServicesClosed()
+    {
+        var folder = Path.Combine(_root.FullName, "data");
+        var azurite = await AzuriteProcess.StartAsync(Executable(), folder);
+        var pid = azurite.ProcessId;
+        await new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("quick").CreateIfNotExistsAsync();
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, azurite.QueuePort);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await azurite.DisposeAsync();
+        clock.Stop();
+        output.WriteLine($"Stopped in {clock.Elapsed.TotalSeconds:0.00} s.");
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"A persisted Azurite took {clock.Elapsed.TotalSeconds:0.00} s to stop.");
+        Assert.False(IsRunning(pid));
+        await using var next = await AzuriteProcess.StartAsync(Executable(), folder);
+        Assert.True((await new BlobServiceClient(next.ConnectionString).GetBlobContainerClient("quick").ExistsAsync()).Value);
+    }
+
+    // What was stored may name Azurite's ports (the task hub keeps a large input as a blob and records its URL).
+    [Fact]
+    public async Task StartAsync_FolderStoppedAndStartedAgain_TakesTheSamePorts()
+    {
+        var folder = Path.Combine(_root.FullName, "data");
+        (int Blob, int Queue, int Table) first;
+        int firstPid;
+        await using (var azurite = await AzuriteProcess.StartAsync(Executable(), folder))
+        {
+            first = (azurite.BlobPort, azurite.QueuePort, azurite.TablePort);
+            firstPid = azurite.ProcessId;
+            await new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("ports").CreateIfNotExistsAsync();
+        }
+
+        await using var next = await AzuriteProcess.StartAsync(Executable(), folder);
+
+        Assert.True(next.Owned);
+        Assert.NotEqual(firstPid, next.ProcessId);
+        Assert.Equal(first, (next.BlobPort, next.QueuePort, next.TablePort));
+        Assert.Equal(first, next.RecordedPorts);
+        Assert.True((await new BlobServiceClient(next.ConnectionString).GetBlobContainerClient("ports").ExistsAsync()).Value);
+    }
+
+    [Fact]
+    public async Task PrepareAsync_PortRecordedWithTheFolderTaken_StartsAzuriteOnFreePortsAndSaysSo()
+    {
+        var folder = Path.Combine(_root.FullName, LocalEnvironment.AzuriteFolderName);
+        (int Blob, int Queue, int Table) recorded;
+        await using (var azurite = await AzuriteProcess.StartAsync(Executable(), folder))
+        {
+            recorded = (azurite.BlobPort, azurite.QueuePort, azurite.TablePort);
+        }
+
+        using var squatter = new System.Net.Sockets.TcpListener(IPAddress.Loopback, recorded.Queue);
+        squatter.Start();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
+            ["DashScopeEmulator:TimeScale"] = "0.01",
+        }).Build();
+
+        await using var environment = await LocalEnvironment.PrepareAsync(_root.FullName, configuration, inMemoryStorage: false, CancellationToken.None);
+
+        var azuriteStarted = environment.Azurite!;
+        Assert.True(azuriteStarted.Owned);
+        Assert.Equal(recorded, azuriteStarted.RecordedPorts);
+        Assert.NotEqual(recorded.Queue, azuriteStarted.QueuePort);
+        Assert.Contains(environment.Notes, note => note.Contains(
+            $"ports Azurite had on this folder before ({recorded.Blob}/{recorded.Queue}/{recorded.Table}) are taken", StringComparison.Ordinal));
+        Assert.True(await AzuriteProcess.IsReachableAsync(new Uri($"http://127.0.0.1:{azuriteStarted.QueuePort}"), TimeSpan.FromSeconds(2)));
+    }
+
+    [Fact]
+    public async Task PrepareAsync_ConnectionStringWhoseEndpointsNeverAnswer_WaitsThenFailsNamingTheSettingInsteadOfStartingAzurite()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = AzuriteProcess.ConnectionStringFor(FreePort.Next(), FreePort.Next(), FreePort.Next()),
         }).Build();
+        using var console = new StringWriter();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(
-            () => LocalEnvironment.PrepareAsync(_root.FullName, configuration, inMemoryStorage: false, CancellationToken.None));
+            () => LocalEnvironment.PrepareAsync(_root.FullName, configuration, inMemoryStorage: false, TimeSpan.FromSeconds(2), console, CancellationToken.None));
 
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
+        Assert.Contains("does not answer yet; waiting up to 2 s for it to start", console.ToString(), StringComparison.Ordinal);
         Assert.Contains("AzureWebJobsStorage", error.Message, StringComparison.Ordinal);
+        Assert.Contains("waited 2 s", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(AzuriteProcess.AccountKey, error.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_root.FullName, LocalEnvironment.AzuriteFolderName)));
+    }
+
+    // A storage emulator or container started with serve answers a few seconds after serve asks.
+    [Fact]
+    public async Task PrepareAsync_ConnectionStringWhoseStorageAnswersSecondsLate_WaitsForItAndUsesIt()
+    {
+        var blobPort = FreePort.Next();
+        var connection = AzuriteProcess.ConnectionStringFor(blobPort, FreePort.Next(), FreePort.Next());
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = connection,
+            ["DashScopeEmulator:TimeScale"] = "0.01",
+        }).Build();
+        using var console = new StringWriter();
+        using var late = new System.Net.Sockets.TcpListener(IPAddress.Loopback, blobPort);
+        var listening = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            late.Start();
+        });
+
+        await using var environment = await LocalEnvironment.PrepareAsync(_root.FullName, configuration, inMemoryStorage: false, TimeSpan.FromSeconds(30), console, CancellationToken.None);
+        await listening;
+
+        Assert.Contains($"Storage at http://127.0.0.1:{blobPort} (AzureWebJobsStorage) does not answer yet; waiting up to 30 s", console.ToString(), StringComparison.Ordinal);
+        Assert.Contains(environment.Notes, note => note.StartsWith($"Storage: http://127.0.0.1:{blobPort}, answering after ", StringComparison.Ordinal));
+        Assert.Equal(connection, environment.Settings["AzureWebJobsStorage"]);
+        Assert.Null(environment.Azurite);
     }
 
     private async Task<(ChildProcess Serve, int Port)> StartServeAsync(HttpClient http, Dictionary<string, string> environment)

@@ -33,15 +33,28 @@ public sealed class ChildProcess : IDisposable
         return path;
     }
 
-    public static ChildProcess Start(string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
+    public static ChildProcess Start(string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment) =>
+        Start(dll, arguments, environment, launcher: []);
+
+    /// <summary>
+    /// <c>dotnet {dll}</c> run by <paramref name="launcher"/>, a command that ends by exec'ing its arguments (so the
+    /// process is dotnet's), e.g. <c>setsid</c>.
+    /// </summary>
+    public static ChildProcess Start(string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string> launcher)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        ArgumentNullException.ThrowIfNull(launcher);
+        var psi = new ProcessStartInfo(launcher.Count == 0 ? "dotnet" : launcher[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = RepoPaths.Root,
         };
+        foreach (var argument in launcher.Skip(1).Concat(launcher.Count == 0 ? [] : ["dotnet"]))
+        {
+            psi.ArgumentList.Add(argument);
+        }
+
         psi.ArgumentList.Add(dll);
         foreach (var argument in arguments)
         {
@@ -102,6 +115,9 @@ public sealed class ChildProcess : IDisposable
 
     /// <summary>SIGTERM, as a service manager stops a process: its shutdown code runs.</summary>
     public void Terminate() => Assert.Equal(0, SendSignal(Process.Id, 15));
+
+    /// <summary>Sends <paramref name="signal"/> to the process, or to its whole process group (as a terminal's Ctrl+C does).</summary>
+    public void Signal(int signal, bool processGroup = false) => Assert.Equal(0, SendSignal(processGroup ? -Process.Id : Process.Id, signal));
 
     /// <summary>Whether a process with this id is running (a process this one did not start, e.g. a grandchild).</summary>
     public static bool IsRunning(int processId)
