@@ -6,6 +6,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "overhead" => await PipelineBenchmarks.OverheadAsync(BenchmarkArgs.Parse(args[1..])),
     "floor" => await FloorBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
     "longwait" => await LongWaitBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
+    "restart" => await RestartBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
     "polls" => await PollsBenchmark.RunAsync(BenchmarkArgs.Parse(args[1..])),
     "polls-sim" => PollsSimulation.Run(BenchmarkArgs.Parse(args[1..])),
     "throughput" => await PipelineBenchmarks.ThroughputAsync(BenchmarkArgs.Parse(args[1..])),
@@ -34,6 +35,10 @@ static int Usage()
           longwait    one wanx-v1 job polled back to back (the app told the provider's clock runs 1 000x faster):
                       polls, executions (continue-as-new every 50 polls), the instance's History rows at the end
                       --time-scale X        the emulator's (default 2: a task of about a minute, ~500 polls)
+          restart     serve as a process with nothing configured (its own Azurite and emulator, kept in a fresh app
+                      root), N jobs submitted, then SIGKILL (or SIGTERM, timing the stop) and serve again on the same
+                      root: completed, paid, restart -> first resumed poll, restart -> all done
+                      --jobs N (default 50)  --signal kill|term (default kill)  --time-scale X (default 0.25)
           polls       jobs end to end per model family (wanx-v1, wanx2.1-imageedit, wan2.5-i2i-preview,
                       qwen-image-plus), as many at once per model as the provider runs: polls per job (the emulator's
                       queries_by_task), detection lag (task end_time -> DetectedAt) vs max(1.5 s, 10 % of task time),
