@@ -58,7 +58,7 @@ static int Usage()
                       --dump-history true   print the first job's history rows (Azure Storage History table)
           scale       N orchestrations waiting on one durable timer each: start rate, peak RSS, timer lag
                       --scale N             (default 10000)
-                      --timer-seconds S     (default 60)
+                      --timer-seconds S     every timer falls due S s after the first start (default 60 + N/40)
                       --start-parallelism N starts in flight (default 48)
           scaleout    1 vs N serve processes (serve --instances N, one Azurite, one task hub) x 200 jobs posted
                       round-robin, emulator at a time scale with scaled rate windows: makespan and utilization
