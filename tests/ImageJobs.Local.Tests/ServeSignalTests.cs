@@ -23,8 +23,8 @@ public sealed partial class ServeSignalTests(Xunit.Abstractions.ITestOutputHelpe
 
     // A bound only a hang misses: serve's stop target (2 s; 1.3-1.8 s here, of which about 1.1 s is the task hub's
     // partition manager draining and releasing its leases so a restart takes them at once) is printed by the `restart`
-    // benchmark, not timed here. Before, a script's `serve &` ignored kill -INT, and a persisted Azurite lingered up to
-    // its 10 s kill.
+    // benchmark (--signal term), not timed here. Before, a script's `serve &` ignored kill -INT, and a persisted Azurite
+    // could hold serve's stop for 10 s (LocalStorageTests times that alone).
     private static readonly TimeSpan StopBound = TimeSpan.FromSeconds(8);
 
     // What a script's `serve &` gets: SIGINT ignored from the start (kept across exec).
