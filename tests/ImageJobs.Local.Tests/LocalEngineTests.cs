@@ -1,4 +1,3 @@
-using Azure.Data.Tables;
 using OrchestrationAlreadyExistsException = DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException;
 using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Testing;
@@ -70,7 +69,7 @@ public sealed class LocalEngineTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.Equal(20, done.ReadOutputAs<int>());
         // 20 calls in 5 generations: one generation's rows remain (4 calls: 8 task events, plus episode markers),
         // where one long execution would hold 40 task events.
-        var rows = await HistoryRowsAsync(app, id);
+        var rows = await app.HistoryRowsAsync(id);
         Assert.InRange(rows, 1, 25);
     }
 
@@ -177,17 +176,5 @@ public sealed class LocalEngineTests(AzuriteFixture azurite) : IClassFixture<Azu
         }
 
         Assert.Equal([ids[1]], completed);
-    }
-
-    private async Task<int> HistoryRowsAsync(TestApp app, string instanceId)
-    {
-        var table = new TableServiceClient(azurite.ConnectionString).GetTableClient(app.Environment.TaskHub!.Settings.TaskHubName + "History");
-        var rows = 0;
-        await foreach (var _ in table.QueryAsync<TableEntity>(e => e.PartitionKey == instanceId))
-        {
-            rows++;
-        }
-
-        return rows;
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Azure.Data.Tables;
 using ImageJobs.DashScope.Emulator;
 using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Testing;
@@ -48,7 +47,7 @@ public sealed class LongWaitTests(AzuriteFixture azurite, ITestOutputHelper outp
 
         // One execution's history: at most PollsPerExecution polls of about eight rows each, where the whole wait
         // would have left about eight rows for every poll made.
-        var rows = await HistoryRowsAsync(app, id);
+        var rows = await app.HistoryRowsAsync(id);
         output.WriteLine($"{result.Polls} polls, {rows} history rows");
         Assert.True(rows <= (ImageJobOrchestrator.PollsPerExecution + 1) * 8 + 40, $"{rows} history rows after {result.Polls} polls");
         Assert.True(rows < result.Polls * 8, $"{rows} history rows after {result.Polls} polls");
@@ -87,17 +86,5 @@ public sealed class LongWaitTests(AzuriteFixture azurite, ITestOutputHelper outp
         var result = await app.WaitForJobAsync(id, TimeSpan.FromMinutes(1));
         Assert.Equal(JobStatus.Canceled, result.Status);
         Assert.True(result.Polls > ImageJobOrchestrator.PollsPerExecution);
-    }
-
-    private async Task<int> HistoryRowsAsync(TestApp app, string instanceId)
-    {
-        var table = new TableServiceClient(azurite.ConnectionString).GetTableClient(app.Environment.TaskHub!.Settings.TaskHubName + "History");
-        var rows = 0;
-        await foreach (var _ in table.QueryAsync<TableEntity>(e => e.PartitionKey == instanceId))
-        {
-            rows++;
-        }
-
-        return rows;
     }
 }

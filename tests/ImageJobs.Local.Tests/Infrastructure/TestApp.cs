@@ -192,6 +192,20 @@ public sealed class TestApp : IAsyncDisposable
         return found;
     }
 
+    /// <summary>How many rows the task hub's History table holds for <paramref name="instanceId"/> (its current execution).</summary>
+    public async Task<int> HistoryRowsAsync(string instanceId)
+    {
+        var settings = Environment.TaskHub!.Settings;
+        var table = new Azure.Data.Tables.TableServiceClient(App.Configuration["AzureWebJobsStorage"]).GetTableClient(settings.TaskHubName + "History");
+        var rows = 0;
+        await foreach (var _ in table.QueryAsync<Azure.Data.Tables.TableEntity>(e => e.PartitionKey == instanceId))
+        {
+            rows++;
+        }
+
+        return rows;
+    }
+
     /// <summary>Reads the <c>GET /api/jobs/{id}</c> body.</summary>
     public async Task<JsonObject> GetStatusAsync(string id)
     {
