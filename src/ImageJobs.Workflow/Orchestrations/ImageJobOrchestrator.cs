@@ -112,7 +112,7 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
         if (waited.Next is { } next)
         {
             // A cancel raised after this point is carried over to the next execution by the framework.
-            context.ContinueAsNew(job with { Waiting = next with { StartedAt = startedAt, Submitted = submitted } }, preserveUnprocessedEvents: true);
+            context.ContinueAsNew(job with { Waiting = next with { StartedAt = startedAt } }, preserveUnprocessedEvents: true);
             return null!;
         }
 
