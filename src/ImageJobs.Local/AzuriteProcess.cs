@@ -43,10 +43,13 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     private const int SigTerm = 15;
 
-    // setsid(1), where there is one (util-linux on Linux).
-    private static readonly Lazy<string?> NewSessionCommand = new(() => OperatingSystem.IsWindows() ? null
+    // Runs its arguments in a process group of its own: setpgid, then exec (so the process is the command's own).
+    private const string OwnProcessGroup = "setpgrp(0, 0) or die \"setpgrp: $!\"; exec { $ARGV[0] } @ARGV or die \"exec: $!\"";
+
+    // perl, which Debian counts essential and macOS ships; .NET's Process cannot set a child's process group itself.
+    private static readonly Lazy<string?> Perl = new(() => OperatingSystem.IsWindows() ? null
         : (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(folder => Path.Combine(folder, "setsid")).FirstOrDefault(File.Exists));
+            .Select(folder => Path.Combine(folder, "perl")).FirstOrDefault(File.Exists));
     /// <summary>The well-known development account (public, documented by Microsoft; not a secret).</summary>
     public const string AccountName = StorageClients.DevelopmentAccountName;
 
@@ -172,20 +175,22 @@ public sealed class AzuriteProcess : IAsyncDisposable
             var (blob, queue, table) = attempt == 1 && recorded is not null && ArePortsFree(recorded.BlobPort, recorded.QueuePort, recorded.TablePort)
                 ? (recorded.BlobPort, recorded.QueuePort, recorded.TablePort)
                 : (FreePort(), FreePort(), FreePort());
-            // In a session (so a process group) of its own where setsid exists: a terminal's Ctrl+C goes to the foreground
-            // process group, and Azurite ending on it with the host would pull storage from under the host's orderly
-            // stop (which ends Azurite last). setsid execs Azurite in place (a child just started is no group leader),
-            // so the process is still Azurite's own.
-            var setsid = NewSessionCommand.Value;
-            var psi = new ProcessStartInfo(setsid ?? executable)
+            // In a process group of its own: a terminal's Ctrl+C goes to the foreground process group, and Azurite ending
+            // on it with the host would pull storage from under the host's orderly stop (which ends Azurite last). Not in
+            // a session of its own (setsid): that gave it a scheduling autogroup of its own, which changed how the CPU was
+            // shared under load enough to fail the scale-out pacing test.
+            var perl = Perl.Value;
+            var psi = new ProcessStartInfo(perl ?? executable)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
                 WorkingDirectory = Path.GetTempPath(),
             };
-            if (setsid is not null)
+            if (perl is not null)
             {
+                psi.ArgumentList.Add("-e");
+                psi.ArgumentList.Add(OwnProcessGroup);
                 psi.ArgumentList.Add(executable);
             }
 
