@@ -43,7 +43,7 @@ internal static class FloorBenchmark
         report.Add("completed", ended.Values.Count(i => i.RuntimeStatus == Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed), "", $"{jobs}");
         report.Add("starts_s", started, "s");
         report.Add("makespan_s", makespan, "s", "first created -> last completed");
-        report.Add("cpu.this_process_ms_per_job", 1000 * cpu.Self / jobs, "ms", "app, engine, emulator, benchmark; issue #22: <= 0.75 x the gRPC sidecar's");
+        report.Add("cpu.this_process_ms_per_job", 1000 * cpu.Self / jobs, "ms", "app, engine, emulator, benchmark; target: <= 0.75 x the gRPC sidecar's (README)");
         report.Add("cpu.azurite_ms_per_job", 1000 * cpu.Azurite / jobs, "ms");
         report.Add("episodes_per_job", episodesPerJob, "", "sampled from 20 histories");
         report.Add("episodes_per_s", episodesPerJob * jobs / makespan, "/s");
