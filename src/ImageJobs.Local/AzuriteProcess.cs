@@ -206,7 +206,9 @@ public sealed class AzuriteProcess : IAsyncDisposable
                 psi.ArgumentList.Add(arg);
             }
 
-            psi.Environment["NODE_OPTIONS"] = $"--require {watchdog}";
+            // The watchdog goes first; options the user set for node (a profiler, a heap limit) are kept after it.
+            var nodeOptions = Environment.GetEnvironmentVariable("NODE_OPTIONS");
+            psi.Environment["NODE_OPTIONS"] = string.IsNullOrWhiteSpace(nodeOptions) ? $"--require {watchdog}" : $"--require {watchdog} {nodeOptions}";
 
             var output = new OutputTail(OutputLinesKept);
             var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start Azurite.");
