@@ -84,7 +84,7 @@ public static class LocalApp
         }
         options.ConfigureLogging?.Invoke(builder.Logging);
         builder.WebHost.UseUrls(options.Urls ?? "http://127.0.0.1:0");
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024 * 1024);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JobsApi.MaxBodyBytes);
 
         builder.Services.AddProblemDetails();
         builder.Services.AddImageJobs(builder.Configuration);
