@@ -41,8 +41,6 @@ public sealed class AzuriteProcess : IAsyncDisposable
         timer.unref();
         """;
 
-    private const int SigTerm = 15;
-
     // Runs its arguments in a process group of its own: setpgid, then exec (so the process is the command's own).
     private const string OwnProcessGroup = "setpgrp(0, 0) or die \"setpgrp: $!\"; exec { $ARGV[0] } @ARGV or die \"exec: $!\"";
 
@@ -116,10 +114,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     /// <summary>The connection string of an Azurite on the given ports.</summary>
     public static string ConnectionStringFor(int blobPort, int queuePort, int tablePort) =>
-        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
-        $"BlobEndpoint=http://127.0.0.1:{blobPort}/{AccountName};" +
-        $"QueueEndpoint=http://127.0.0.1:{queuePort}/{AccountName};" +
-        $"TableEndpoint=http://127.0.0.1:{tablePort}/{AccountName};";
+        StorageClients.DevelopmentConnectionStringFor(blobPort, queuePort, tablePort);
 
     /// <summary>Finds <c>node_modules/.bin/azurite</c> in <paramref name="start"/> or a folder above it.</summary>
     public static string? Find(string start)
@@ -290,23 +285,13 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     private static async Task StopAsync(Process process, bool graceful, Task? servicesClosed = null)
     {
-        try
+        if (graceful)
         {
-            if (graceful && !process.HasExited && Kill(process.Id, SigTerm) == 0)
-            {
-                var exited = process.WaitForExitAsync(CancellationToken.None);
-                await Task.WhenAny(exited, servicesClosed ?? exited, Task.Delay(TimeSpan.FromSeconds(10)));
-            }
-
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
-            }
+            await ProcessSignals.StopAsync(process, TimeSpan.FromSeconds(10), servicesClosed);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
+        else
         {
-            // Already gone, or not ours to wait for.
+            await ProcessSignals.KillAsync(process);
         }
     }
 
@@ -355,11 +340,6 @@ public sealed class AzuriteProcess : IAsyncDisposable
         process.Dispose();
         return null;
     }
-
-    // POSIX kill(2): .NET's Process.Kill sends only SIGKILL.
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int Kill(int pid, int signal);
 
     private sealed record AzuriteState(int ProcessId, int BlobPort, int QueuePort, int TablePort);
 

@@ -176,7 +176,7 @@ public static class GenerateCommand
             await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
             var name = string.Create(CultureInfo.InvariantCulture, $"{jobId}/{i}{Path.GetExtension(image)}");
             await container.GetBlobClient(name).UploadAsync(image, overwrite: true, cancellationToken);
-            images.Add($"blob:{InputsContainer}/{name}");
+            images.Add($"{ImageJobParser.BlobScheme}{InputsContainer}/{name}");
         }
 
         var input = new JsonObject();
