@@ -44,7 +44,7 @@ public sealed class LocalAppTests(AzuriteFixture azurite) : IClassFixture<Azurit
         {
             [LocalApp.HubNameSetting] = "T" + Guid.NewGuid().ToString("N")[..16],
         }).Build();
-        var settings = TaskHubSettings.FromHostJson(Path.Combine(RepoPaths.Root, "host.json"), configuration, azurite.ConnectionString);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(Path.Combine(RepoPaths.Root, "host.json")), configuration, azurite.ConnectionString);
         var loggerFactory = new TrackedLoggerFactory();
         var hub = await LocalTaskHub.StartAsync(settings, loggerFactory, CancellationToken.None);
         Assert.False(loggerFactory.Disposed);
