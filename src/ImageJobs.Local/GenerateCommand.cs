@@ -301,7 +301,7 @@ public static class GenerateCommand
         foreach (var image in result.Images.Where(i => i.BlobName is not null))
         {
             Directory.CreateDirectory(folder);
-            var path = Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"{image.Index}.png"));
+            var path = Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"{image.Index}{Path.GetExtension(image.BlobName)}"));
             await blobs.GetBlobContainerClient(image.Container).GetBlobClient(image.BlobName).DownloadToAsync(path, cancellationToken);
             saved.Add((image, path));
         }
