@@ -172,8 +172,8 @@ public sealed class AzuriteProcess : IAsyncDisposable
                 : (FreePort(), FreePort(), FreePort());
             // In a process group of its own: a terminal's Ctrl+C goes to the foreground process group, and Azurite ending
             // on it with the host would pull storage from under the host's orderly stop (which ends Azurite last). Not in
-            // a session of its own (setsid): that gave it a scheduling autogroup of its own, which changed how the CPU was
-            // shared under load enough to fail the scale-out pacing test.
+            // a session of its own (setsid): that gives it a scheduling autogroup of its own, which changes how the CPU is
+            // shared under load (docs/benchmarks-notes.md).
             var perl = Perl.Value;
             var psi = new ProcessStartInfo(perl ?? executable)
             {
@@ -270,8 +270,8 @@ public sealed class AzuriteProcess : IAsyncDisposable
     /// <summary>
     /// Stops the process if this instance started it: an in-memory Azurite is killed (nothing to keep); a persisted one
     /// gets SIGTERM, so it closes its databases, and is killed once it says all three services closed (their data is
-    /// saved by then) or, failing that, after 10 s: closed, it still lingered 2 s and at times over 5 s (its timers, its
-    /// clients' open connections) before it exited, and held up the host's stop.
+    /// saved by then) or, failing that, after 10 s: once closed it may linger for seconds (its timers, its clients' open
+    /// connections) before it exits, which would hold up the host's stop (docs/benchmarks-notes.md).
     /// </summary>
     public async ValueTask DisposeAsync()
     {
