@@ -41,8 +41,6 @@ public sealed class AzuriteProcess : IAsyncDisposable
         timer.unref();
         """;
 
-    private const int SigTerm = 15;
-
     // Runs its arguments in a process group of its own: setpgid, then exec (so the process is the command's own).
     private const string OwnProcessGroup = "setpgrp(0, 0) or die \"setpgrp: $!\"; exec { $ARGV[0] } @ARGV or die \"exec: $!\"";
 
@@ -116,10 +114,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     /// <summary>The connection string of an Azurite on the given ports.</summary>
     public static string ConnectionStringFor(int blobPort, int queuePort, int tablePort) =>
-        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
-        $"BlobEndpoint=http://127.0.0.1:{blobPort}/{AccountName};" +
-        $"QueueEndpoint=http://127.0.0.1:{queuePort}/{AccountName};" +
-        $"TableEndpoint=http://127.0.0.1:{tablePort}/{AccountName};";
+        StorageClients.DevelopmentConnectionStringFor(blobPort, queuePort, tablePort);
 
     /// <summary>Finds <c>node_modules/.bin/azurite</c> in <paramref name="start"/> or a folder above it.</summary>
     public static string? Find(string start)
@@ -177,8 +172,8 @@ public sealed class AzuriteProcess : IAsyncDisposable
                 : (FreePort(), FreePort(), FreePort());
             // In a process group of its own: a terminal's Ctrl+C goes to the foreground process group, and Azurite ending
             // on it with the host would pull storage from under the host's orderly stop (which ends Azurite last). Not in
-            // a session of its own (setsid): that gave it a scheduling autogroup of its own, which changed how the CPU was
-            // shared under load enough to fail the scale-out pacing test.
+            // a session of its own (setsid): that gives it a scheduling autogroup of its own, which changes how the CPU is
+            // shared under load (docs/benchmarks-notes.md).
             var perl = Perl.Value;
             var psi = new ProcessStartInfo(perl ?? executable)
             {
@@ -277,8 +272,8 @@ public sealed class AzuriteProcess : IAsyncDisposable
     /// <summary>
     /// Stops the process if this instance started it: an in-memory Azurite is killed (nothing to keep); a persisted one
     /// gets SIGTERM, so it closes its databases, and is killed once it says all three services closed (their data is
-    /// saved by then) or, failing that, after 10 s: closed, it still lingered 2 s and at times over 5 s (its timers, its
-    /// clients' open connections) before it exited, and held up the host's stop.
+    /// saved by then) or, failing that, after 10 s: once closed it may linger for seconds (its timers, its clients' open
+    /// connections) before it exits, which would hold up the host's stop (docs/benchmarks-notes.md).
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -292,23 +287,13 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     private static async Task StopAsync(Process process, bool graceful, Task? servicesClosed = null)
     {
-        try
+        if (graceful)
         {
-            if (graceful && !process.HasExited && Kill(process.Id, SigTerm) == 0)
-            {
-                var exited = process.WaitForExitAsync(CancellationToken.None);
-                await Task.WhenAny(exited, servicesClosed ?? exited, Task.Delay(TimeSpan.FromSeconds(10)));
-            }
-
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
-            }
+            await ProcessSignals.StopAsync(process, TimeSpan.FromSeconds(10), servicesClosed);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
+        else
         {
-            // Already gone, or not ours to wait for.
+            await ProcessSignals.KillAsync(process);
         }
     }
 
@@ -357,11 +342,6 @@ public sealed class AzuriteProcess : IAsyncDisposable
         process.Dispose();
         return null;
     }
-
-    // POSIX kill(2): .NET's Process.Kill sends only SIGKILL.
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int Kill(int pid, int signal);
 
     private sealed record AzuriteState(int ProcessId, int BlobPort, int QueuePort, int TablePort);
 

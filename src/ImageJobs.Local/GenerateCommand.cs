@@ -176,7 +176,7 @@ public static class GenerateCommand
             await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
             var name = string.Create(CultureInfo.InvariantCulture, $"{jobId}/{i}{Path.GetExtension(image)}");
             await container.GetBlobClient(name).UploadAsync(image, overwrite: true, cancellationToken);
-            images.Add($"blob:{InputsContainer}/{name}");
+            images.Add($"{ImageJobParser.BlobScheme}{InputsContainer}/{name}");
         }
 
         var input = new JsonObject();
@@ -301,7 +301,7 @@ public static class GenerateCommand
         foreach (var image in result.Images.Where(i => i.BlobName is not null))
         {
             Directory.CreateDirectory(folder);
-            var path = Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"{image.Index}.png"));
+            var path = Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"{image.Index}{Path.GetExtension(image.BlobName)}"));
             await blobs.GetBlobContainerClient(image.Container).GetBlobClient(image.BlobName).DownloadToAsync(path, cancellationToken);
             saved.Add((image, path));
         }

@@ -84,15 +84,16 @@ public static class LocalApp
         }
         options.ConfigureLogging?.Invoke(builder.Logging);
         builder.WebHost.UseUrls(options.Urls ?? "http://127.0.0.1:0");
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024 * 1024);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JobsApi.MaxBodyBytes);
 
         builder.Services.AddProblemDetails();
         builder.Services.AddImageJobs(builder.Configuration);
-        environment.TaskHub = await StartTaskHubAsync(builder.Configuration, environment.HostJsonPath, options, cancellationToken);
+        var hostJson = HostJson.Read(environment.HostJsonPath);
+        environment.TaskHub = await StartTaskHubAsync(builder.Configuration, hostJson, options, cancellationToken);
         builder.Services.AddDurableTask(environment.TaskHub, options.ConfigureTasks);
         if (options.Triggers)
         {
-            builder.Services.AddLocalTriggers(builder.Configuration, environment.HostJsonPath);
+            builder.Services.AddLocalTriggers(builder.Configuration, hostJson);
         }
 
         var app = builder.Build();
@@ -116,12 +117,12 @@ public static class LocalApp
     /// (<see cref="TaskHubSettings"/>; <c>AzureFunctionsJobHost__extensions__durableTask__*</c> settings override it, as in
     /// Functions), on the app's storage, with the local recovery settings (<see cref="LocalRecovery"/>).
     /// </summary>
-    private static async Task<LocalTaskHub> StartTaskHubAsync(IConfiguration configuration, string hostJsonPath, LocalAppOptions options, CancellationToken cancellationToken)
+    private static async Task<LocalTaskHub> StartTaskHubAsync(IConfiguration configuration, HostJson hostJson, LocalAppOptions options, CancellationToken cancellationToken)
     {
         var connection = StorageClients.ConnectionString(configuration)
             ?? throw new InvalidOperationException($"{StorageClients.ConnectionName} is not set: the task hub needs a storage account.");
-        var settings = TaskHubSettings.FromHostJson(hostJsonPath, configuration, connection);
-        LocalRecovery.Apply(settings, TaskHubSettings.Given(hostJsonPath, configuration));
+        var settings = TaskHubSettings.FromHostJson(hostJson, configuration, connection);
+        LocalRecovery.Apply(settings, TaskHubSettings.Given(hostJson, configuration));
         var loggerFactory = LoggerFactory.Create(logging =>
         {
             logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);

@@ -214,7 +214,8 @@ public sealed class LocalEnvironment : IAsyncDisposable
         var authority = _emulator.RootAddress.Authority;
         Settings["DashScope:Endpoint"] = _emulator.BaseAddress.AbsoluteUri;
         Settings["DashScope:ApiKey"] = options.ApiKey;
-        Settings["ImageJobs:ResultHosts:0"] = authority;
+        // Appended after the hosts the user configured, never over one of them.
+        Settings[$"{ResultHostsSection}:{NextIndex(configuration.GetSection(ResultHostsSection))}"] = authority;
         Settings["ImageJobs:Outbound:AllowedHosts:100"] = authority;
         Settings["ImageJobs:ExpectedDurationScale"] = options.TimeScale.ToString(CultureInfo.InvariantCulture);
         if (options.ScaleRateWindows)
@@ -228,6 +229,14 @@ public sealed class LocalEnvironment : IAsyncDisposable
         Notes.Add($"Outbound: {authority} (the embedded emulator) is allow-listed for webhooks, image inputs and result downloads "
             + "(ImageJobs:Outbound:AllowedHosts, ImageJobs:ResultHosts).");
     }
+
+    /// <summary>The configuration list of hosts result images may be downloaded from.</summary>
+    private const string ResultHostsSection = "ImageJobs:ResultHosts";
+
+    /// <summary>The first index after every numbered entry of the configuration list <paramref name="list"/>.</summary>
+    private static int NextIndex(IConfigurationSection list) =>
+        list.GetChildren().Select(c => int.TryParse(c.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i + 1 : 0)
+            .DefaultIfEmpty(0).Max();
 
     /// <summary>
     /// The real service cannot read this machine's storage (Azurite, loopback, private), and data URIs do not serve every

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Storage.Blobs;
@@ -21,49 +20,42 @@ namespace ImageJobs.Local;
 /// </summary>
 public sealed record QueueTriggerSettings(TimeSpan MaxPollingInterval, TimeSpan VisibilityTimeout, int BatchSize, int MaxDequeueCount)
 {
+    /// <summary>
+    /// How long a received message stays invisible when host.json's <c>visibilityTimeout</c> is zero (Functions' default)
+    /// or absent: a message is never received with no visibility at all, which would hand it to the next poll at once.
+    /// </summary>
+    public static readonly TimeSpan DefaultReceiveVisibility = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a received message stays invisible while it is handled: host.json's <c>visibilityTimeout</c> when it gives one.</summary>
+    public TimeSpan ReceiveVisibility => VisibilityTimeout > TimeSpan.Zero ? VisibilityTimeout : DefaultReceiveVisibility;
+
     /// <summary>Reads the settings; Functions' defaults where absent.</summary>
-    public static QueueTriggerSettings Read(string hostJsonPath, IConfiguration configuration)
+    public static QueueTriggerSettings Read(HostJson hostJson, IConfiguration configuration)
     {
+        ArgumentNullException.ThrowIfNull(hostJson);
         ArgumentNullException.ThrowIfNull(configuration);
-        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        if (File.Exists(hostJsonPath))
-        {
-            using var document = JsonDocument.Parse(File.ReadAllText(hostJsonPath), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-            if (document.RootElement.TryGetProperty("extensions", out var extensions) && extensions.TryGetProperty("queues", out var queues))
-            {
-                foreach (var property in queues.EnumerateObject())
-                {
-                    values[property.Name] = property.Value.ToString();
-                }
-            }
-        }
-
-        foreach (var child in configuration.GetSection("AzureFunctionsJobHost:extensions:queues").GetChildren())
-        {
-            values[child.Key] = child.Value;
-        }
-
+        string? Value(string key) => hostJson.Get("extensions:queues:" + key, configuration);
         return new QueueTriggerSettings(
-            Span(values, "maxPollingInterval", TimeSpan.FromMinutes(1)),
-            Span(values, "visibilityTimeout", TimeSpan.Zero),
-            Int(values, "batchSize", 16),
-            Int(values, "maxDequeueCount", 5));
+            Span(Value("maxPollingInterval"), TimeSpan.FromMinutes(1)),
+            Span(Value("visibilityTimeout"), TimeSpan.Zero),
+            Int(Value("batchSize"), 16),
+            Int(Value("maxDequeueCount"), 5));
     }
 
-    private static TimeSpan Span(Dictionary<string, string?> values, string key, TimeSpan fallback) =>
-        values.TryGetValue(key, out var s) && TimeSpan.TryParse(s, CultureInfo.InvariantCulture, out var v) ? v : fallback;
+    private static TimeSpan Span(string? value, TimeSpan fallback) =>
+        TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var v) ? v : fallback;
 
-    private static int Int(Dictionary<string, string?> values, string key, int fallback) =>
-        values.TryGetValue(key, out var s) && int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : fallback;
+    private static int Int(string? value, int fallback) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : fallback;
 }
 
 /// <summary>Registers the local queue and upload triggers.</summary>
 public static class LocalTriggerRegistration
 {
     /// <summary>Adds the <c>image-jobs</c> queue trigger, the <c>uploads</c> scanner and the hourly history purge.</summary>
-    public static IServiceCollection AddLocalTriggers(this IServiceCollection services, IConfiguration configuration, string hostJsonPath)
+    public static IServiceCollection AddLocalTriggers(this IServiceCollection services, IConfiguration configuration, HostJson hostJson)
     {
-        services.AddSingleton(QueueTriggerSettings.Read(hostJsonPath, configuration));
+        services.AddSingleton(QueueTriggerSettings.Read(hostJson, configuration));
         services.AddHostedService<QueueTrigger>();
         services.AddHostedService<UploadScanner>();
         services.AddHostedService<JobHistoryPurger>();
@@ -90,7 +82,7 @@ public sealed partial class QueueTrigger(QueueServiceClient queues, DurableTaskC
             try
             {
                 await queue.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
-                var messages = (await queue.ReceiveMessagesAsync(settings.BatchSize, TimeSpan.FromMinutes(5), stoppingToken)).Value;
+                var messages = (await queue.ReceiveMessagesAsync(settings.BatchSize, settings.ReceiveVisibility, stoppingToken)).Value;
                 if (messages.Length == 0)
                 {
                     await Task.Delay(idle, stoppingToken);

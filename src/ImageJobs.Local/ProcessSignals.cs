@@ -59,10 +59,11 @@ internal static class ProcessSignals
     }
 
     /// <summary>
-    /// Asks <paramref name="process"/> to stop as Ctrl+C would (SIGTERM), waits up to <paramref name="grace"/>, then kills
-    /// it and its children. On Windows it is killed at once. Returns whether it stopped within the grace period.
+    /// Asks <paramref name="process"/> to stop as Ctrl+C would (SIGTERM), waits up to <paramref name="grace"/> (or until
+    /// <paramref name="doneWith"/>, when given, says the process has nothing left to finish), then kills it and its
+    /// children. On Windows it is killed at once. Returns whether it stopped by itself.
     /// </summary>
-    public static async Task<bool> StopAsync(Process process, TimeSpan grace)
+    public static async Task<bool> StopAsync(Process process, TimeSpan grace, Task? doneWith = null)
     {
         ArgumentNullException.ThrowIfNull(process);
         try
@@ -74,26 +75,42 @@ internal static class ProcessSignals
 
             if (!OperatingSystem.IsWindows() && Kill(process.Id, SigTerm) == 0)
             {
-                using var timeout = new CancellationTokenSource(grace);
-                try
+                var exited = process.WaitForExitAsync(CancellationToken.None);
+                await Task.WhenAny(exited, doneWith ?? exited, Task.Delay(grace));
+                if (process.HasExited)
                 {
-                    await process.WaitForExitAsync(timeout.Token);
                     return true;
-                }
-                catch (OperationCanceledException)
-                {
-                    // Still running: killed below.
                 }
             }
 
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
-            return false;
+            return !await KillAsync(process);
         }
         catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
         {
             // Already gone.
             return true;
+        }
+    }
+
+    /// <summary>Kills <paramref name="process"/> and its children at once; returns whether it was still running.</summary>
+    public static async Task<bool> KillAsync(Process process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        try
+        {
+            if (process.HasExited)
+            {
+                return false;
+            }
+
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+            return true;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
+        {
+            // Already gone, or not ours to wait for.
+            return false;
         }
     }
 
@@ -111,6 +128,7 @@ internal static class ProcessSignals
         }
     }
 
+    // POSIX kill(2): .NET's Process.Kill sends only SIGKILL.
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static extern int Kill(int pid, int signal);

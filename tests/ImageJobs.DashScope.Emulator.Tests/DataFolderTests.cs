@@ -22,7 +22,7 @@ public sealed class DataFolderTests : IDisposable
     private static readonly string WanxOne = EmulatorClient.Body("wanx-v1", new { prompt = "a lighthouse" }, new { n = 1 });
 
     private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("imagejobs-emulator-data-");
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new(EmulatorClient.ClockStart);
 
     public void Dispose() => _folder.Delete(recursive: true);
 

@@ -7,25 +7,13 @@ using ImageJobs.DashScope.Emulator;
 
 namespace ImageJobs.DashScope.Emulator.Tests;
 
-/// <summary>A time source the test moves by hand.</summary>
-public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-
-    public ManualTimeProvider()
-        : this(new DateTimeOffset(2025, 1, 8, 8, 3, 59, 840, TimeSpan.Zero))
-    {
-    }
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
-}
-
 /// <summary>One emulator per test, and a raw HttpClient speaking the wire protocol to it.</summary>
 public sealed class EmulatorClient : IAsyncDisposable
 {
     public const string ApiKey = "sk-test";
+
+    /// <summary>Where the tests' <see cref="FakeTimeProvider"/> clocks start.</summary>
+    public static readonly DateTimeOffset ClockStart = new(2025, 1, 8, 8, 3, 59, 840, TimeSpan.Zero);
     public const string Text2Image = "services/aigc/text2image/image-synthesis";
     public const string Image2Image = "services/aigc/image2image/image-synthesis";
     public const string Multimodal = "services/aigc/multimodal-generation/generation";

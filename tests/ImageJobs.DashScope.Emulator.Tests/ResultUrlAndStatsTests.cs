@@ -8,7 +8,7 @@ public sealed class ResultUrlAndStatsTests
 {
     private static readonly string Qwen = EmulatorClient.Body("qwen-image", new { prompt = "a cat" });
 
-    private static async Task<string> FinishedUrlAsync(EmulatorClient emu, ManualTimeProvider time)
+    private static async Task<string> FinishedUrlAsync(EmulatorClient emu, FakeTimeProvider time)
     {
         var id = await emu.SubmitAsync(EmulatorClient.Text2Image, Qwen);
         time.Advance(TimeSpan.FromMinutes(1));
@@ -19,7 +19,7 @@ public sealed class ResultUrlAndStatsTests
     [Fact]
     public async Task ResultUrl_TamperedSignatureOrPath_403()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await EmulatorClient.StartAsync(o => o.TimeScale = 1, time);
         var url = await FinishedUrlAsync(emu, time);
 
@@ -39,7 +39,7 @@ public sealed class ResultUrlAndStatsTests
     [Fact]
     public async Task ResultUrl_AfterTaskTtl_403Expired()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await EmulatorClient.StartAsync(o => o.TimeScale = 1, time);
         var url = await FinishedUrlAsync(emu, time);
         time.Advance(TimeSpan.FromHours(23));
@@ -55,7 +55,7 @@ public sealed class ResultUrlAndStatsTests
     [Fact]
     public async Task ResultUrl_ShortUrlTtl_ExpiresEarly()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await EmulatorClient.StartAsync(o => { o.TimeScale = 1; o.ResultUrlTtl = TimeSpan.FromMinutes(5); }, time);
         var url = await FinishedUrlAsync(emu, time);
         Assert.Equal(HttpStatusCode.OK, (await emu.DownloadAsync(url)).Status);
@@ -69,7 +69,7 @@ public sealed class ResultUrlAndStatsTests
     [Fact]
     public async Task ResultUrl_SubSecondUrlTtl_ExpiresWithinTheSecondItsExpiresNames()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await EmulatorClient.StartAsync(o => { o.TimeScale = 1; o.ResultUrlTtl = TimeSpan.FromMilliseconds(1); o.Seed = 1; }, time);
         var id = await emu.SubmitAsync(EmulatorClient.Text2Image, Qwen);
         while (await emu.StatusAsync(id) != "SUCCEEDED")
@@ -94,7 +94,7 @@ public sealed class ResultUrlAndStatsTests
     [Fact]
     public async Task Results_RenderedInBackgroundOnceTheTaskIsAccepted()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await EmulatorClient.StartAsync(o => o.TimeScale = 1, time);
         var id = await emu.SubmitAsync(EmulatorClient.Text2Image, EmulatorClient.Body("wanx-v1", new { prompt = "x" }, new { n = 4, size = "1024*1024" }));
         var task = emu.Host.Context.Store.Get(id, time.GetUtcNow(), _ => 1)!;
@@ -118,7 +118,7 @@ public sealed class ResultUrlAndStatsTests
     [Fact]
     public async Task Stats_CountsEveryKindOfRequest_SameOnEndpointAndHost()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await EmulatorClient.StartAsync(o => o.TimeScale = 1, time);
         var wanx = EmulatorClient.Body("wanx-v1", new { prompt = "x" }, new { n = 1 });
         var first = await emu.SubmitAsync(EmulatorClient.Text2Image, wanx);

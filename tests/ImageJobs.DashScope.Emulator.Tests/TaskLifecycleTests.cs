@@ -10,7 +10,7 @@ public sealed class TaskLifecycleTests
     private static readonly string Wanx = EmulatorClient.Body("wanx-v1", new { prompt = "a boat" }, new { n = 1 });
     private static readonly string Qwen = EmulatorClient.Body("qwen-image", new { prompt = "a cat" });
 
-    private static Task<EmulatorClient> StartAsync(ManualTimeProvider time, Action<DashScopeEmulatorOptions>? configure = null) =>
+    private static Task<EmulatorClient> StartAsync(FakeTimeProvider time, Action<DashScopeEmulatorOptions>? configure = null) =>
         EmulatorClient.StartAsync(o => { o.TimeScale = 1; configure?.Invoke(o); }, time);
 
     [Fact]
@@ -29,7 +29,7 @@ public sealed class TaskLifecycleTests
     [Fact]
     public async Task GetTask_AfterTtl_Unknown()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await StartAsync(time);
         var id = await emu.SubmitAsync(EmulatorClient.Text2Image, Qwen);
         time.Advance(TimeSpan.FromHours(23));
@@ -43,7 +43,7 @@ public sealed class TaskLifecycleTests
     [Fact]
     public async Task GetTask_TtlIsScaledByTimeScale()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await StartAsync(time, o => o.TimeScale = 0.5);
         var id = await emu.SubmitAsync(EmulatorClient.Text2Image, Qwen);
         time.Advance(TimeSpan.FromHours(11.9));
@@ -57,7 +57,7 @@ public sealed class TaskLifecycleTests
     [Fact]
     public async Task GetTask_Running_HasScheduledTimeAndMetricsButNoResults()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await StartAsync(time);
         var id = await emu.SubmitAsync(EmulatorClient.Text2Image, Wanx);
         Assert.Equal("PENDING", await emu.StatusAsync(id));
@@ -77,7 +77,7 @@ public sealed class TaskLifecycleTests
     [Fact]
     public async Task GetTask_WanxLatency_RunsForDocumentedRange()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await StartAsync(time);
         var id = await emu.SubmitAsync(EmulatorClient.Text2Image, Wanx);
 
@@ -90,7 +90,7 @@ public sealed class TaskLifecycleTests
     [Fact]
     public async Task Cancel_PendingTask_CanceledAndRunningTaskRefused()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await StartAsync(time);
         var first = await emu.SubmitAsync(EmulatorClient.Text2Image, Wanx);
         var second = await emu.SubmitAsync(EmulatorClient.Text2Image, Wanx); // wanx-v1 runs 1 task at a time
@@ -118,7 +118,7 @@ public sealed class TaskLifecycleTests
     [Fact]
     public async Task Cancel_FinishedOrUnknownTask_UnsupportedOperation()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await StartAsync(time);
         var id = await emu.SubmitAsync(EmulatorClient.Text2Image, Qwen);
         time.Advance(TimeSpan.FromMinutes(1));
@@ -134,7 +134,7 @@ public sealed class TaskLifecycleTests
     [Fact]
     public async Task Submit_OverConcurrencyCap_WaitsPendingAndRunsWhenSlotFrees()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await StartAsync(time);
         var first = await emu.SubmitAsync(EmulatorClient.Text2Image, Wanx);
         var second = await emu.SubmitAsync(EmulatorClient.Text2Image, Wanx);
@@ -157,7 +157,7 @@ public sealed class TaskLifecycleTests
     [Fact]
     public async Task Submit_OverConcurrencyCapWithRejectSetting_429()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await StartAsync(time, o => o.RejectOverConcurrency = true);
         await emu.SubmitAsync(EmulatorClient.Text2Image, Wanx);
 
@@ -176,7 +176,7 @@ public sealed class TaskLifecycleTests
     [Fact]
     public async Task Submit_LimitsDisabled_NoQueueNoThrottle()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await StartAsync(time, o => o.EnableLimits = false);
         var ids = new List<string>();
         for (var i = 0; i < 5; i++)
@@ -195,7 +195,7 @@ public sealed class TaskLifecycleTests
     [Fact]
     public async Task Submit_OverModelRps_429ThenRecoversNextSecond()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await StartAsync(time);
         Assert.Equal(HttpStatusCode.OK, (await emu.PostAsync(EmulatorClient.Text2Image, Qwen)).Status);
         Assert.Equal(HttpStatusCode.OK, (await emu.PostAsync(EmulatorClient.Text2Image, Qwen)).Status);
@@ -220,7 +220,7 @@ public sealed class TaskLifecycleTests
     [InlineData(true, HttpStatusCode.OK)]               // service seconds at 0.1: the window is 100 ms
     public async Task Submit_ScaleRateWindows_WindowIsOneServiceSecond(bool scaled, HttpStatusCode after200Ms)
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await EmulatorClient.StartAsync(o => { o.TimeScale = 0.1; o.ScaleRateWindows = scaled; }, time);
         Assert.Equal(HttpStatusCode.OK, (await emu.PostAsync(EmulatorClient.Text2Image, Qwen)).Status);
         Assert.Equal(HttpStatusCode.OK, (await emu.PostAsync(EmulatorClient.Text2Image, Qwen)).Status);
@@ -236,7 +236,7 @@ public sealed class TaskLifecycleTests
     [Fact]
     public async Task Submit_LimitScale_RaisesRps()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await StartAsync(time, o => o.LimitScale = 2);
         var codes = new List<HttpStatusCode>();
         for (var i = 0; i < 5; i++)
@@ -251,7 +251,7 @@ public sealed class TaskLifecycleTests
     [Fact]
     public async Task GetTask_Over20Qps_429ThenRecovers()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await StartAsync(time);
         for (var i = 0; i < 20; i++)
         {
@@ -273,7 +273,7 @@ public sealed class TaskLifecycleTests
     [Fact]
     public async Task ListTasks_FiltersByModelAndStatus()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await StartAsync(time);
         var wanx = await emu.SubmitAsync(EmulatorClient.Text2Image, Wanx);
         await emu.SubmitAsync(EmulatorClient.Text2Image, Qwen);

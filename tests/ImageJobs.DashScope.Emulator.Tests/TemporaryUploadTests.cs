@@ -205,7 +205,7 @@ public sealed class TemporaryUploadTests
     [Fact]
     public async Task Upload_AfterThePolicyExpired_403PolicyExpired()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await EmulatorClient.StartAsync(o => o.TimeScale = 1, clock);
         var policy = await GetPolicyAsync(emu);
         clock.Advance(TimeSpan.FromSeconds(301));
@@ -219,7 +219,7 @@ public sealed class TemporaryUploadTests
     {
         // At time scale 0.001 two real seconds are 2 000 service seconds; a policy is a credential for an upload that
         // follows at once, so its 300 s are not scaled and a loaded machine cannot expire it mid-upload.
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await EmulatorClient.StartAsync(o => o.TimeScale = 0.001, clock);
         var policy = await GetPolicyAsync(emu);
         clock.Advance(TimeSpan.FromSeconds(2));
@@ -282,7 +282,7 @@ public sealed class TemporaryUploadTests
     [Fact]
     public async Task Submit_UploadOlderThan48ScaledHours_400Expired_YoungerOneWorks()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(EmulatorClient.ClockStart);
         await using var emu = await EmulatorClient.StartAsync(o => o.TimeScale = 0.001, clock); // 48 h pass in 172.8 s
         var old = await UploadAsync(emu, Png1024x512, "old.png");
         clock.Advance(TimeSpan.FromSeconds(172.9));

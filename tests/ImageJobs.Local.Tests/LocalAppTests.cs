@@ -5,7 +5,11 @@ using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Workflow.Orchestrations;
 using ImageJobs.Testing;
 using ImageJobs.Local.Durable;
+using ImageJobs.Workflow.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
 
 namespace ImageJobs.Local.Tests;
@@ -25,13 +29,22 @@ public sealed class LocalAppTests(AzuriteFixture azurite) : IClassFixture<Azurit
     }
 
     [Fact]
+    public async Task Kestrel_RequestBodyLimit_IsTheJobsApiLimit()
+    {
+        await using var app = await TestApp.StartAsync(azurite);
+
+        var kestrel = app.App.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value;
+        Assert.Equal(JobsApi.MaxBodyBytes, kestrel.Limits.MaxRequestBodySize);
+    }
+
+    [Fact]
     public async Task TaskHub_Disposed_DisposesTheLoggerFactoryItWasGiven()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             [LocalApp.HubNameSetting] = "T" + Guid.NewGuid().ToString("N")[..16],
         }).Build();
-        var settings = TaskHubSettings.FromHostJson(Path.Combine(RepoPaths.Root, "host.json"), configuration, azurite.ConnectionString);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(Path.Combine(RepoPaths.Root, "host.json")), configuration, azurite.ConnectionString);
         var loggerFactory = new TrackedLoggerFactory();
         var hub = await LocalTaskHub.StartAsync(settings, loggerFactory, CancellationToken.None);
         Assert.False(loggerFactory.Disposed);
@@ -117,6 +130,23 @@ public sealed class LocalAppTests(AzuriteFixture azurite) : IClassFixture<Azurit
         Assert.Equal(authority, environment.Settings["ImageJobs:Outbound:AllowedHosts:100"]);
         Assert.Contains(environment.Notes, n => n.StartsWith("Outbound:", StringComparison.Ordinal) && n.Contains(authority, StringComparison.Ordinal)
             && n.Contains("webhooks", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task EmbeddedEmulator_UserConfiguredResultHosts_AreKeptAndTheEmulatorIsAppended()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = azurite.ConnectionString,
+            ["ImageJobs:ResultHosts:0"] = "images.example.com",
+            ["ImageJobs:ResultHosts:1"] = "cdn.example.com",
+        }).Build();
+
+        await using var environment = await LocalEnvironment.PrepareAsync(RepoPaths.Root, configuration, inMemoryStorage: true, CancellationToken.None);
+        var merged = new ConfigurationBuilder().AddConfiguration(configuration).AddInMemoryCollection(environment.Settings).Build();
+
+        var hosts = merged.GetSection("ImageJobs:ResultHosts").Get<string[]>() ?? [];
+        Assert.Equal(["images.example.com", "cdn.example.com", environment.Emulator!.RootAddress.Authority], hosts);
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class TaskHubSettingsTests
     [Fact]
     public void FromHostJson_EveryFieldSet_MapsEachIntoSettings()
     {
-        using var hostJson = HostJson.Write("""
+        using var hostJson = TempHostJson.Write("""
             {
               "version": "2.0",
               "extensions": {
@@ -58,7 +58,7 @@ public sealed class TaskHubSettingsTests
             }
             """);
 
-        var settings = TaskHubSettings.FromHostJson(hostJson.Path, NoConfiguration, DevStorage);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), NoConfiguration, DevStorage);
 
         Assert.Equal("EveryFieldHub", settings.TaskHubName);
         Assert.Equal(7, settings.MaxConcurrentTaskActivityWorkItems);
@@ -96,9 +96,9 @@ public sealed class TaskHubSettingsTests
     [InlineData("""{ "extensions": { "durableTask": { "storageProvider": { } } } }""")]
     public void FromHostJson_ValuesOmitted_UsesExtensionDefaults(string json)
     {
-        using var hostJson = HostJson.Write(json);
+        using var hostJson = TempHostJson.Write(json);
 
-        var settings = TaskHubSettings.FromHostJson(hostJson.Path, NoConfiguration, DevStorage);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), NoConfiguration, DevStorage);
 
         Assert.Equal("TestHubName", settings.TaskHubName);
         Assert.Equal(string.Empty, settings.AppName);
@@ -133,9 +133,9 @@ public sealed class TaskHubSettingsTests
     [Fact]
     public void FromHostJson_AnyHostJson_ThrowsOnInvalidDedupeStatus()
     {
-        using var hostJson = HostJson.Write("""{ "extensions": { "durableTask": { "hubName": "DedupeHub" } } }""");
+        using var hostJson = TempHostJson.Write("""{ "extensions": { "durableTask": { "hubName": "DedupeHub" } } }""");
 
-        var settings = TaskHubSettings.FromHostJson(hostJson.Path, NoConfiguration, DevStorage);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), NoConfiguration, DevStorage);
 
         Assert.True(settings.ThrowExceptionOnInvalidDedupeStatus);
     }
@@ -143,7 +143,7 @@ public sealed class TaskHubSettingsTests
     [Fact]
     public void FromHostJson_CommentsAndTrailingCommas_ReadsTheValues()
     {
-        using var hostJson = HostJson.Write("""
+        using var hostJson = TempHostJson.Write("""
             {
               // The repo's host.json, with comments and trailing commas.
               "version": "2.0",
@@ -162,7 +162,7 @@ public sealed class TaskHubSettingsTests
             }
             """);
 
-        var settings = TaskHubSettings.FromHostJson(hostJson.Path, NoConfiguration, DevStorage);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), NoConfiguration, DevStorage);
 
         Assert.Equal("ImageJobsHub", settings.TaskHubName);
         Assert.Equal(32, settings.MaxConcurrentTaskActivityWorkItems);
@@ -174,13 +174,13 @@ public sealed class TaskHubSettingsTests
     [Fact]
     public void FromHostJson_ValuesAsStringsAndKeysInOtherCase_ReadLikeFunctions()
     {
-        using var hostJson = HostJson.Write("""
+        using var hostJson = TempHostJson.Write("""
             { "Extensions": { "DurableTask": {
               "HubName": "CaseHub", "MaxConcurrentActivityFunctions": "6",
               "StorageProvider": { "PartitionCount": "2", "FetchLargeMessagesAutomatically": "false", "QueueClientMessageEncoding": "base64" } } } }
             """);
 
-        var settings = TaskHubSettings.FromHostJson(hostJson.Path, NoConfiguration, DevStorage);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), NoConfiguration, DevStorage);
 
         Assert.Equal("CaseHub", settings.TaskHubName);
         Assert.Equal(6, settings.MaxConcurrentTaskActivityWorkItems);
@@ -192,7 +192,7 @@ public sealed class TaskHubSettingsTests
     [Fact]
     public void FromHostJson_ConfigurationOverride_BeatsHostJson()
     {
-        using var hostJson = HostJson.Write("""
+        using var hostJson = TempHostJson.Write("""
             { "extensions": { "durableTask": { "hubName": "JsonHub", "maxConcurrentActivityFunctions": 32,
               "storageProvider": { "partitionCount": 4, "maxQueuePollingInterval": "00:00:10" } } } }
             """);
@@ -204,7 +204,7 @@ public sealed class TaskHubSettingsTests
             ["AzureFunctionsJobHost:extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:03",
         });
 
-        var settings = TaskHubSettings.FromHostJson(hostJson.Path, configuration, DevStorage);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), configuration, DevStorage);
 
         Assert.Equal("OverrideHub", settings.TaskHubName);
         Assert.Equal(8, settings.MaxConcurrentTaskActivityWorkItems);
@@ -215,14 +215,14 @@ public sealed class TaskHubSettingsTests
     [Fact]
     public void FromHostJson_OverrideKeyInOtherCaseForValueHostJsonOmits_Applies()
     {
-        using var hostJson = HostJson.Write("""{ "extensions": { "durableTask": { "hubName": "JsonHub" } } }""");
+        using var hostJson = TempHostJson.Write("""{ "extensions": { "durableTask": { "hubName": "JsonHub" } } }""");
         var configuration = Configuration(new Dictionary<string, string?>
         {
             ["azurefunctionsjobhost:EXTENSIONS:durabletask:storageprovider:CONTROLQUEUEBATCHSIZE"] = "5",
             ["AZUREFUNCTIONSJOBHOST:extensions:DURABLETASK:EXTENDEDSESSIONSENABLED"] = "true",
         });
 
-        var settings = TaskHubSettings.FromHostJson(hostJson.Path, configuration, DevStorage);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), configuration, DevStorage);
 
         Assert.Equal(5, settings.ControlQueueBatchSize);
         Assert.True(settings.ExtendedSessionsEnabled);
@@ -258,10 +258,10 @@ public sealed class TaskHubSettingsTests
     [InlineData("""{ "hubName": "%MissingSetting%" }""", "extensions.durableTask.hubName")]
     public void FromHostJson_InvalidValue_ThrowsNamingItsPath(string durableTask, string path)
     {
-        using var hostJson = HostJson.Write($$"""{ "extensions": { "durableTask": {{durableTask}} } }""");
+        using var hostJson = TempHostJson.Write($$"""{ "extensions": { "durableTask": {{durableTask}} } }""");
 
         var error = Assert.Throws<InvalidOperationException>(
-            () => TaskHubSettings.FromHostJson(hostJson.Path, NoConfiguration, DevStorage));
+            () => TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), NoConfiguration, DevStorage));
 
         Assert.StartsWith(path + " ", error.Message, StringComparison.Ordinal);
     }
@@ -272,14 +272,14 @@ public sealed class TaskHubSettingsTests
     [InlineData("maxConcurrentOrchestratorFunctions", "0", "extensions.durableTask.maxConcurrentOrchestratorFunctions")]
     public void FromHostJson_InvalidOverride_ThrowsNamingItsPath(string key, string value, string path)
     {
-        using var hostJson = HostJson.Write("""{ "extensions": { "durableTask": { "hubName": "ValidHub", "storageProvider": { "partitionCount": 4 } } } }""");
+        using var hostJson = TempHostJson.Write("""{ "extensions": { "durableTask": { "hubName": "ValidHub", "storageProvider": { "partitionCount": 4 } } } }""");
         var configuration = Configuration(new Dictionary<string, string?>
         {
             ["AzureFunctionsJobHost:extensions:durableTask:" + key] = value,
         });
 
         var error = Assert.Throws<InvalidOperationException>(
-            () => TaskHubSettings.FromHostJson(hostJson.Path, configuration, DevStorage));
+            () => TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), configuration, DevStorage));
 
         Assert.StartsWith(path + " ", error.Message, StringComparison.Ordinal);
     }
@@ -288,9 +288,9 @@ public sealed class TaskHubSettingsTests
     public void FromHostJson_HubNameOfFiftyCharacters_IsAccepted()
     {
         const string fifty = "A2345678901234567890123456789012345678901234567890";
-        using var hostJson = HostJson.Write($$"""{ "extensions": { "durableTask": { "hubName": "{{fifty}}" } } }""");
+        using var hostJson = TempHostJson.Write($$"""{ "extensions": { "durableTask": { "hubName": "{{fifty}}" } } }""");
 
-        var settings = TaskHubSettings.FromHostJson(hostJson.Path, NoConfiguration, DevStorage);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), NoConfiguration, DevStorage);
 
         Assert.Equal(fifty, settings.TaskHubName);
     }
@@ -300,10 +300,10 @@ public sealed class TaskHubSettingsTests
     [InlineData("Img%Env%Hub", "ImgDevHub")]
     public void FromHostJson_HubNameWithToken_ResolvesItFromConfiguration(string hubName, string expected)
     {
-        using var hostJson = HostJson.Write($$"""{ "extensions": { "durableTask": { "hubName": "{{hubName}}" } } }""");
+        using var hostJson = TempHostJson.Write($$"""{ "extensions": { "durableTask": { "hubName": "{{hubName}}" } } }""");
         var configuration = Configuration(new Dictionary<string, string?> { ["HubSetting"] = "FromSetting", ["Env"] = "Dev" });
 
-        var settings = TaskHubSettings.FromHostJson(hostJson.Path, configuration, DevStorage);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), configuration, DevStorage);
 
         Assert.Equal(expected, settings.TaskHubName);
     }
@@ -316,10 +316,10 @@ public sealed class TaskHubSettingsTests
     [InlineData("A23456789012345678901234567890123456789012345678901234", "A23456789012345678901234567890123456789012345")]
     public void FromHostJson_NoHubNameButSiteName_UsesTheSanitizedSiteName(string siteName, string expected)
     {
-        using var hostJson = HostJson.Write("""{ "extensions": { "durableTask": { } } }""");
+        using var hostJson = TempHostJson.Write("""{ "extensions": { "durableTask": { } } }""");
         var configuration = Configuration(new Dictionary<string, string?> { ["WEBSITE_SITE_NAME"] = siteName });
 
-        var settings = TaskHubSettings.FromHostJson(hostJson.Path, configuration, DevStorage);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), configuration, DevStorage);
 
         Assert.Equal(expected, settings.TaskHubName);
         Assert.Equal(siteName, settings.AppName);
@@ -331,10 +331,10 @@ public sealed class TaskHubSettingsTests
     [InlineData("ElasticPremium", 30)]
     public void FromHostJson_MaxQueuePollingIntervalZero_UsesThePlansDefault(string? sku, int expectedSeconds)
     {
-        using var hostJson = HostJson.Write("""{ "extensions": { "durableTask": { "storageProvider": { "maxQueuePollingInterval": "00:00:00" } } } }""");
+        using var hostJson = TempHostJson.Write("""{ "extensions": { "durableTask": { "storageProvider": { "maxQueuePollingInterval": "00:00:00" } } } }""");
         var configuration = Configuration(new Dictionary<string, string?> { ["WEBSITE_SKU"] = sku });
 
-        var settings = TaskHubSettings.FromHostJson(hostJson.Path, configuration, DevStorage);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), configuration, DevStorage);
 
         Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), settings.MaxQueuePollingInterval);
     }
@@ -342,9 +342,9 @@ public sealed class TaskHubSettingsTests
     [Fact]
     public void FromHostJson_LegacyPartitionManagementAlone_TurnsTablePartitionManagementOff()
     {
-        using var hostJson = HostJson.Write("""{ "extensions": { "durableTask": { "storageProvider": { "useLegacyPartitionManagement": true } } } }""");
+        using var hostJson = TempHostJson.Write("""{ "extensions": { "durableTask": { "storageProvider": { "useLegacyPartitionManagement": true } } } }""");
 
-        var settings = TaskHubSettings.FromHostJson(hostJson.Path, NoConfiguration, DevStorage);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), NoConfiguration, DevStorage);
 
         Assert.True(settings.UseLegacyPartitionManagement);
         Assert.False(settings.UseTablePartitionManagement);
@@ -353,9 +353,9 @@ public sealed class TaskHubSettingsTests
     [Fact]
     public void FromHostJson_NegativeExtendedSessionIdleTimeout_BecomesZero()
     {
-        using var hostJson = HostJson.Write("""{ "extensions": { "durableTask": { "extendedSessionIdleTimeoutInSeconds": -5 } } }""");
+        using var hostJson = TempHostJson.Write("""{ "extensions": { "durableTask": { "extendedSessionIdleTimeoutInSeconds": -5 } } }""");
 
-        var settings = TaskHubSettings.FromHostJson(hostJson.Path, NoConfiguration, DevStorage);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), NoConfiguration, DevStorage);
 
         Assert.Equal(TimeSpan.Zero, settings.ExtendedSessionIdleTimeout);
     }
@@ -363,9 +363,9 @@ public sealed class TaskHubSettingsTests
     [Fact]
     public void FromHostJson_EmptyTrackingStoreNamePrefix_KeepsTheFrameworkPrefix()
     {
-        using var hostJson = HostJson.Write("""{ "extensions": { "durableTask": { "storageProvider": { "trackingStoreNamePrefix": "" } } } }""");
+        using var hostJson = TempHostJson.Write("""{ "extensions": { "durableTask": { "storageProvider": { "trackingStoreNamePrefix": "" } } } }""");
 
-        var settings = TaskHubSettings.FromHostJson(hostJson.Path, NoConfiguration, DevStorage);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), NoConfiguration, DevStorage);
 
         Assert.Equal("DurableTask", settings.TrackingStoreNamePrefix);
     }
@@ -375,9 +375,9 @@ public sealed class TaskHubSettingsTests
     [InlineData("DefaultEndpointsProtocol=https;AccountName=imagejobsacct;AccountKey=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==;EndpointSuffix=core.windows.net", "imagejobsacct")]
     public void FromHostJson_ConnectionString_BuildsClientsForThatAccount(string connectionString, string account)
     {
-        using var hostJson = HostJson.Write("""{ "extensions": { "durableTask": { "hubName": "ClientHub" } } }""");
+        using var hostJson = TempHostJson.Write("""{ "extensions": { "durableTask": { "hubName": "ClientHub" } } }""");
 
-        var settings = TaskHubSettings.FromHostJson(hostJson.Path, NoConfiguration, connectionString);
+        var settings = TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), NoConfiguration, connectionString);
 
         var clients = Assert.IsType<StorageAccountClientProvider>(settings.StorageAccountClientProvider);
         Assert.Equal(account, clients.Blob.CreateClient(new BlobClientOptions()).AccountName);
@@ -391,7 +391,7 @@ public sealed class TaskHubSettingsTests
     {
         var path = Path.Combine(Path.GetTempPath(), "imagejobs-no-host-" + Guid.NewGuid().ToString("N") + ".json");
 
-        var error = Assert.Throws<FileNotFoundException>(() => TaskHubSettings.FromHostJson(path, NoConfiguration, DevStorage));
+        var error = Assert.Throws<FileNotFoundException>(() => TaskHubSettings.FromHostJson(HostJson.Read(path), NoConfiguration, DevStorage));
 
         Assert.Equal(path, error.FileName);
     }
@@ -399,28 +399,28 @@ public sealed class TaskHubSettingsTests
     [Fact]
     public void FromHostJson_NotAnObject_ThrowsInvalidOperation()
     {
-        using var hostJson = HostJson.Write("[1, 2]");
+        using var hostJson = TempHostJson.Write("[1, 2]");
 
-        Assert.Throws<InvalidOperationException>(() => TaskHubSettings.FromHostJson(hostJson.Path, NoConfiguration, DevStorage));
+        Assert.Throws<InvalidOperationException>(() => TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), NoConfiguration, DevStorage));
     }
 
     [Fact]
     public void FromHostJson_NullArgument_ThrowsArgumentNull()
     {
-        using var hostJson = HostJson.Write("{}");
+        using var hostJson = TempHostJson.Write("{}");
 
         Assert.Throws<ArgumentNullException>(() => TaskHubSettings.FromHostJson(null!, NoConfiguration, DevStorage));
-        Assert.Throws<ArgumentNullException>(() => TaskHubSettings.FromHostJson(hostJson.Path, null!, DevStorage));
-        Assert.Throws<ArgumentNullException>(() => TaskHubSettings.FromHostJson(hostJson.Path, NoConfiguration, null!));
+        Assert.Throws<ArgumentNullException>(() => TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), null!, DevStorage));
+        Assert.Throws<ArgumentNullException>(() => TaskHubSettings.FromHostJson(HostJson.Read(hostJson.Path), NoConfiguration, null!));
     }
 
     [Fact]
     public void Given_TellsAKeyGivenAsItsDefault_FromOneLeftOut_InHostJsonOrAnOverride()
     {
-        using var hostJson = HostJson.Write("""
+        using var hostJson = TempHostJson.Write("""
             { "extensions": { "durableTask": { "storageProvider": { "controlQueueBufferThreshold": 256, "partitionCount": null } } } }
             """);
-        var given = TaskHubSettings.Given(hostJson.Path, Configuration(new Dictionary<string, string?>
+        var given = TaskHubSettings.Given(HostJson.Read(hostJson.Path), Configuration(new Dictionary<string, string?>
         {
             [TaskHubSettings.OverridePrefix + ":storageProvider:controlQueueVisibilityTimeout"] = "00:05:00",
         }));
@@ -435,11 +435,11 @@ public sealed class TaskHubSettingsTests
         new ConfigurationBuilder().AddInMemoryCollection(values).Build();
 
     /// <summary>A host.json in its own temporary folder, deleted with the folder.</summary>
-    private sealed class HostJson : IDisposable
+    private sealed class TempHostJson : IDisposable
     {
         private readonly string folder;
 
-        private HostJson(string folder)
+        private TempHostJson(string folder)
         {
             this.folder = folder;
             Path = System.IO.Path.Combine(folder, "host.json");
@@ -447,9 +447,9 @@ public sealed class TaskHubSettingsTests
 
         public string Path { get; }
 
-        public static HostJson Write(string json)
+        public static TempHostJson Write(string json)
         {
-            var file = new HostJson(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "imagejobs-hostjson-" + Guid.NewGuid().ToString("N")));
+            var file = new TempHostJson(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "imagejobs-hostjson-" + Guid.NewGuid().ToString("N")));
             Directory.CreateDirectory(file.folder);
             File.WriteAllText(file.Path, json);
             return file;

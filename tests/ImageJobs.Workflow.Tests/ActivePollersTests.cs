@@ -4,19 +4,12 @@ namespace ImageJobs.Workflow.Tests;
 
 public sealed class ActivePollersTests
 {
-    private sealed class ManualTime(DateTimeOffset start) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = start;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private static readonly DateTimeOffset T0 = new(2026, 11, 21, 8, 0, 0, TimeSpan.Zero);
 
     [Fact]
     public void Touch_CountsSameModelJobsSubmittedEarlier()
     {
-        var pollers = new ActivePollers(new ManualTime(T0));
+        var pollers = new ActivePollers(new FakeTimeProvider(T0));
         pollers.Touch("a", "wanx-v1", T0);
         pollers.Touch("b", "wanx-v1", T0.AddSeconds(1));
         pollers.Touch("q", "qwen-image", T0);
@@ -31,14 +24,14 @@ public sealed class ActivePollersTests
     [Fact]
     public void Touch_EndedAndStaleJobsNoLongerCount()
     {
-        var time = new ManualTime(T0);
+        var time = new FakeTimeProvider(T0);
         var pollers = new ActivePollers(time);
         pollers.Touch("a", "wanx-v1", T0);
         pollers.Touch("b", "wanx-v1", T0.AddSeconds(1));
         pollers.Remove("a");
-        time.Now = T0.AddMinutes(1);
+        time.SetUtcNow(T0.AddMinutes(1));
         pollers.Touch("c", "wanx-v1", T0.AddSeconds(2));
-        time.Now = T0.AddMinutes(2.5); // b last polled 2.5 min ago: stale
+        time.SetUtcNow(T0.AddMinutes(2.5)); // b last polled 2.5 min ago: stale
 
         Assert.Equal((2, 2, 1), pollers.Touch("d", "wanx-v1", T0.AddSeconds(3))); // only c is ahead
     }
@@ -46,7 +39,7 @@ public sealed class ActivePollersTests
     [Fact]
     public void Touch_SameSubmitTime_OrderedByJobIdSoExactlyOneIsFirst()
     {
-        var pollers = new ActivePollers(new ManualTime(T0));
+        var pollers = new ActivePollers(new FakeTimeProvider(T0));
         pollers.Touch("x", "wanx-v1", T0);
 
         Assert.Equal(0, pollers.Touch("w", "wanx-v1", T0).Ahead);

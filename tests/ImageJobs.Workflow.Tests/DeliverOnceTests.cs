@@ -1,7 +1,11 @@
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using ImageJobs.Testing;
+using ImageJobs.Workflow.Activities;
+using ImageJobs.Workflow.Hosting;
 using ImageJobs.Workflow.Pipeline;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ImageJobs.Workflow.Tests;
 
@@ -16,6 +20,21 @@ public sealed class DeliverOnceTests(AzuriteFixture azurite) : IClassFixture<Azu
         var options = new ImageJobsOptions { StateContainer = "state-" + Guid.NewGuid().ToString("N")[..8] };
         var blobs = new BlobServiceClient(azurite.ConnectionString);
         return (new JobStateStore(blobs, options), blobs.GetBlobContainerClient(options.StateContainer));
+    }
+
+    [Fact]
+    public void DeliveryClaim_OutlastsTheOutboundClientsTimeout()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
+        }).Build();
+        using var provider = new ServiceCollection().AddLogging().AddImageJobs(configuration).BuildServiceProvider();
+
+        var http = provider.GetRequiredService<IHttpClientFactory>().CreateClient(SendWebhookActivity.HttpClientName);
+
+        Assert.Equal(SendWebhookActivity.RequestTimeout, http.Timeout);
+        Assert.True(JobStateStore.DeliveryClaim > http.Timeout, $"a claim of {JobStateStore.DeliveryClaim} ends while a post may still run ({http.Timeout})");
     }
 
     [Fact]

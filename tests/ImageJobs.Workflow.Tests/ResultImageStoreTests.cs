@@ -15,6 +15,8 @@ public sealed class ResultImageStoreTests(AzuriteFixture azurite) : IClassFixtur
 {
     private WebApplication _server = null!;
     private int _served;
+    private int _servedJpeg;
+    private static readonly byte[] Jpeg = [0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xff, 0xd9];
     private readonly byte[] _bigPng = FakePng(640, 480, 9 * 1024 * 1024 + 123);
     private readonly byte[] _smallPng = FakePng(64, 48, 300_000);
 
@@ -33,6 +35,12 @@ public sealed class ResultImageStoreTests(AzuriteFixture azurite) : IClassFixtur
         {
             ctx.Response.ContentType = "image/png";
             await ctx.Response.Body.WriteAsync(_smallPng);
+        });
+        _server.MapGet("/photo.png", async ctx =>
+        {
+            Interlocked.Increment(ref _servedJpeg);
+            ctx.Response.ContentType = "image/png"; // the URL and its header say PNG; the bytes are a JPEG
+            await ctx.Response.Body.WriteAsync(Jpeg);
         });
         _server.MapGet("/expired.png", ctx => { ctx.Response.StatusCode = 403; return Task.CompletedTask; });
         _server.MapGet("/page", ctx => ctx.Response.WriteAsync("<html/>"));
@@ -74,6 +82,31 @@ public sealed class ResultImageStoreTests(AzuriteFixture azurite) : IClassFixtur
         var blocks = (await container.GetBlockBlobClient("job1/0.png").GetBlockListAsync(BlockListTypes.Committed)).Value;
         Assert.Equal(3, blocks.CommittedBlocks.Count()); // 9 MiB in 4 MiB blocks
     }
+
+    [Fact]
+    public async Task CopyAsync_JpegBehindAPngUrl_NamedByItsRealType_AndARetryFindsIt()
+    {
+        var (store, container) = await CreateAsync();
+
+        var outcome = await store.CopyAsync(Copy(container, Url("/photo.png")));
+        var again = await store.CopyAsync(Copy(container, Url("/photo.png")));
+
+        var image = Assert.IsType<StoredImage>(outcome.Image);
+        Assert.Equal(("job1/0.jpg", "image/jpeg"), (image.BlobName, image.ContentType));
+        Assert.Equal("image/jpeg", (await container.GetBlobClient("job1/0.jpg").GetPropertiesAsync()).Value.ContentType);
+        Assert.False(await container.GetBlobClient("job1/0.png").ExistsAsync());
+        Assert.True(again.AlreadyStored);
+        Assert.Equal(image, again.Image);
+        Assert.Equal(1, _servedJpeg);
+    }
+
+    [Theory]
+    [InlineData("job1/0.png", "image/png", "job1/0.png")]
+    [InlineData("job1/0.png", "image/jpeg", "job1/0.jpg")]
+    [InlineData("team.a/job1/0.png", "image/webp", "team.a/job1/0.webp")]
+    [InlineData("team.a/job1/0", "image/gif", "team.a/job1/0.gif")]
+    public void NameFor_TakesTheExtensionOfTheRealType(string blobName, string mime, string expected) =>
+        Assert.Equal(expected, ResultImageStore.NameFor(blobName, mime));
 
     [Fact]
     public async Task CopyAsync_ImageInOneBlock_OnePutBlobWithHashAndMetadata()

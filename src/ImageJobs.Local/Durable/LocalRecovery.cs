@@ -29,26 +29,24 @@ public static class LocalRecovery
     /// <summary>
     /// How long a dequeued control-queue (orchestration) message stays invisible before another process may take it.
     /// The provider renews only the messages of the episode running; messages it has prefetched into its buffer wait
-    /// there unrenewed for their instance's turn. With Durable's 256-message buffer, 200 jobs at once on Azurite kept
-    /// messages buffered past 10 s: they were delivered again while the first copy ran ("split brain", pop receipts
-    /// that no longer matched), and 43–71 of the 200 jobs never finished. With the buffer at
-    /// <see cref="ControlQueueBufferThreshold"/> every run of 200 finished. A killed process's dequeued orchestration
-    /// messages then reappear within 10 s, about when its partition leases expire.
+    /// there unrenewed for their instance's turn, so a large buffer keeps messages past this time and they are delivered
+    /// again while the first copy runs; hence the small <see cref="ControlQueueBufferThreshold"/> (measurements in
+    /// docs/benchmarks-notes.md). A killed process's dequeued orchestration messages then reappear within 10 s, about
+    /// when its partition leases expire.
     /// </summary>
     public static readonly TimeSpan ControlQueueVisibility = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// How many control-queue messages a process prefetches before it stops dequeuing (Durable: 256). Small, so that a
-    /// prefetched message runs within <see cref="ControlQueueVisibility"/>. The throughput benchmark (200 jobs) took
-    /// 54–79 s in three runs with it and 80 s with 256 on this machine: no measurable cost, because Azurite, not the
-    /// dequeue loop, is the bottleneck.
+    /// prefetched message runs within <see cref="ControlQueueVisibility"/>; it costs no throughput, because Azurite, not
+    /// the dequeue loop, is the bottleneck (docs/benchmarks-notes.md).
     /// </summary>
     public const int ControlQueueBufferThreshold = 16;
 
     /// <summary>
-    /// How long a partition lease lasts without renewal. Not shorter: at 6 s (renewed every 2 s) three processes on
-    /// 2 cores and one Azurite lost leases they were still using (the provider logged "split brain" and abandoned
-    /// work items), although a killed process's jobs then resumed after 7.4 s instead of about 13 s.
+    /// How long a partition lease lasts without renewal. Not shorter: with shorter leases, processes sharing a few cores
+    /// and one Azurite lose leases they are still using (the provider logs "split brain" and abandons work items), which
+    /// costs more than the faster takeover of a killed process's jobs gains (docs/benchmarks-notes.md).
     /// </summary>
     public static readonly TimeSpan LeaseInterval = TimeSpan.FromSeconds(10);
 

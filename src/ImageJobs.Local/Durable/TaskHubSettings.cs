@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using DurableTask.AzureStorage;
 using DurableTask.AzureStorage.Partitioning;
 using Microsoft.Extensions.Configuration;
@@ -86,7 +85,7 @@ public static class TaskHubSettings
     /// The configuration path whose keys override <c>host.json</c>'s <c>extensions.durableTask</c> values, as in
     /// Functions: for example <c>AzureFunctionsJobHost:extensions:durableTask:storageProvider:partitionCount</c>.
     /// </summary>
-    public const string OverridePrefix = "AzureFunctionsJobHost:extensions:durableTask";
+    public const string OverridePrefix = HostJson.OverridePrefix + ":" + HostJsonSectionKey;
 
     /// <summary>
     /// The task hub name when <c>hubName</c> is missing and <c>WEBSITE_SITE_NAME</c> is not set: the extension's own
@@ -111,12 +110,12 @@ public static class TaskHubSettings
     private const string TablePartitionKey = StorageProvider + "useTablePartitionManagement";
 
     /// <summary>
-    /// Reads <c>extensions.durableTask</c> from <paramref name="hostJsonPath"/>, applies the
+    /// Reads <c>extensions.durableTask</c> from <paramref name="hostJson"/>, applies the
     /// <see cref="OverridePrefix"/> keys of <paramref name="configuration"/>, fills in the extension's defaults,
     /// validates the result as the extension does, and returns the settings for an
     /// <see cref="AzureStorageOrchestrationService"/> on <paramref name="storageConnectionString"/>.
     /// </summary>
-    /// <param name="hostJsonPath">The <c>host.json</c> file; comments and trailing commas are allowed.</param>
+    /// <param name="hostJson">The app's <c>host.json</c>.</param>
     /// <param name="configuration">
     /// The app's configuration: its <see cref="OverridePrefix"/> keys override <c>host.json</c>, <c>%name%</c> tokens in
     /// <c>hubName</c> resolve against it, and <c>WEBSITE_SITE_NAME</c> is read from it.
@@ -125,21 +124,19 @@ public static class TaskHubSettings
     /// <returns>New settings; the caller may still set the logger factory and the like.</returns>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">A string argument is empty or white space.</exception>
-    /// <exception cref="FileNotFoundException"><paramref name="hostJsonPath"/> does not exist.</exception>
     /// <exception cref="InvalidOperationException">
-    /// <c>host.json</c> is not a JSON object, or a value cannot be parsed, is out of the extension's range, or is not
+    /// A value cannot be parsed, is out of the extension's range, or is not
     /// supported here. The message names the setting, e.g. <c>extensions.durableTask.storageProvider.partitionCount</c>.
     /// </exception>
     public static AzureStorageOrchestrationServiceSettings FromHostJson(
-        string hostJsonPath, IConfiguration configuration, string storageConnectionString)
+        HostJson hostJson, IConfiguration configuration, string storageConnectionString)
     {
-        ArgumentNullException.ThrowIfNull(hostJsonPath);
+        ArgumentNullException.ThrowIfNull(hostJson);
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(storageConnectionString);
-        ArgumentException.ThrowIfNullOrWhiteSpace(hostJsonPath);
         ArgumentException.ThrowIfNullOrWhiteSpace(storageConnectionString);
 
-        var section = new Section(ReadHostJson(hostJsonPath), configuration);
+        var section = new Section(hostJson, configuration);
 
         var providerType = section.Raw(StorageProvider + "type");
         if (providerType is not null && !string.Equals(providerType, "AzureStorage", StringComparison.OrdinalIgnoreCase))
@@ -230,17 +227,15 @@ public static class TaskHubSettings
     }
 
     /// <summary>
-    /// Which keys of <c>extensions.durableTask</c> <paramref name="hostJsonPath"/> or the <see cref="OverridePrefix"/>
+    /// Which keys of <c>extensions.durableTask</c> <paramref name="hostJson"/> or the <see cref="OverridePrefix"/>
     /// keys of <paramref name="configuration"/> give: a predicate over keys below the section, <c>:</c>-separated
     /// (<c>storageProvider:controlQueueBufferThreshold</c>). It tells a value given as the default from one left out.
     /// </summary>
-    /// <exception cref="FileNotFoundException"><paramref name="hostJsonPath"/> does not exist.</exception>
-    /// <exception cref="InvalidOperationException"><c>host.json</c> is not a JSON object.</exception>
-    public static Func<string, bool> Given(string hostJsonPath, IConfiguration configuration)
+    public static Func<string, bool> Given(HostJson hostJson, IConfiguration configuration)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(hostJsonPath);
+        ArgumentNullException.ThrowIfNull(hostJson);
         ArgumentNullException.ThrowIfNull(configuration);
-        var section = new Section(ReadHostJson(hostJsonPath), configuration);
+        var section = new Section(hostJson, configuration);
         return key => section.Raw(key) is not null;
     }
 
@@ -363,79 +358,13 @@ public static class TaskHubSettings
         return result.ToString();
     }
 
-    private static Dictionary<string, string?> ReadHostJson(string hostJsonPath)
-    {
-        if (!File.Exists(hostJsonPath))
-        {
-            throw new FileNotFoundException($"host.json not found at '{hostJsonPath}'.", hostJsonPath);
-        }
-
-        var options = new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(File.ReadAllText(hostJsonPath), options);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidOperationException($"'{hostJsonPath}' is not valid JSON: {e.Message}", e);
-        }
-
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                throw new InvalidOperationException($"'{hostJsonPath}' must hold a JSON object.");
-            }
-
-            // Flattened into "a:b:c" keys as the Functions host does before binding, so "4" and 4 read the same.
-            var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-            Flatten(document.RootElement, null, values);
-            return values;
-        }
-    }
-
-    private static void Flatten(JsonElement element, string? path, Dictionary<string, string?> values)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-                foreach (var property in element.EnumerateObject())
-                {
-                    Flatten(property.Value, path is null ? property.Name : path + ":" + property.Name, values);
-                }
-
-                break;
-            case JsonValueKind.Array:
-                var index = 0;
-                foreach (var item in element.EnumerateArray())
-                {
-                    Flatten(item, path + ":" + index.ToString(CultureInfo.InvariantCulture), values);
-                    index++;
-                }
-
-                break;
-            case JsonValueKind.String:
-                values[path!] = element.GetString();
-                break;
-            case JsonValueKind.Null:
-                values.Remove(path!);
-                break;
-            default:
-                values[path!] = element.GetRawText();
-                break;
-        }
-    }
-
     private static InvalidOperationException Invalid(string key, string value, string problem) =>
         new($"{SectionPath}.{key.Replace(':', '.')} {problem} (got '{value}').");
 
     /// <summary>The merged <c>extensions.durableTask</c> section: configuration overrides first, then host.json.</summary>
-    private sealed class Section(Dictionary<string, string?> hostJson, IConfiguration configuration)
+    private sealed class Section(HostJson hostJson, IConfiguration configuration)
     {
-        public string? Raw(string key) =>
-            configuration[OverridePrefix + ":" + key]
-            ?? (hostJson.TryGetValue(HostJsonSectionKey + ":" + key, out var value) ? value : null);
+        public string? Raw(string key) => hostJson.Get(HostJsonSectionKey + ":" + key, configuration);
 
         public int? Int(string key)
         {

@@ -16,6 +16,12 @@ public sealed class SendWebhookActivity(HttpClient http, JobStateStore state, Im
     /// <summary>The name of the <see cref="HttpClient"/> this activity uses (guarded by <see cref="OutboundUrlGuard"/>).</summary>
     public const string HttpClientName = "ImageJobs.Outbound";
 
+    /// <summary>
+    /// How long one outbound request through <see cref="HttpClientName"/> may take (webhook posts, result downloads).
+    /// <see cref="JobStateStore.DeliveryClaim"/> is derived from it.
+    /// </summary>
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(100);
+
     /// <inheritdoc />
     public override Task<bool> RunAsync(TaskActivityContext context, CompletionDelivery input) => RunAsync(input, CancellationToken.None);
 

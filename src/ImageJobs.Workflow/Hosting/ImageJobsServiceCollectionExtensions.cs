@@ -58,7 +58,7 @@ public static class ImageJobsServiceCollectionExtensions
         services.TryAddSingleton<Jobs.JobHistoryRetention>();
         services.AddHttpClient(SendWebhookActivity.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundUrlGuard>().CreateHandler())
-            .ConfigureHttpClient(http => http.Timeout = TimeSpan.FromSeconds(100));
+            .ConfigureHttpClient(http => http.Timeout = SendWebhookActivity.RequestTimeout);
         services.TryAddSingleton(sp => new ResultImageStore(
             sp.GetRequiredService<BlobServiceClient>(),
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(SendWebhookActivity.HttpClientName)));

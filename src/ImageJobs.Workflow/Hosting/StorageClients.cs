@@ -24,9 +24,15 @@ public static class StorageClients
     public const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     /// <summary>Azurite's well-known development connection string (default ports).</summary>
-    public const string DevelopmentConnectionString =
-        $"DefaultEndpointsProtocol=http;AccountName={DevelopmentAccountName};AccountKey={DevelopmentAccountKey};"
-        + $"BlobEndpoint=http://127.0.0.1:10000/{DevelopmentAccountName};QueueEndpoint=http://127.0.0.1:10001/{DevelopmentAccountName};TableEndpoint=http://127.0.0.1:10002/{DevelopmentAccountName};";
+    public static readonly string DevelopmentConnectionString = DevelopmentConnectionStringFor(10000, 10001, 10002);
+
+    /// <summary>The development account's connection string for an Azurite on the given loopback ports.</summary>
+    public static string DevelopmentConnectionStringFor(int blobPort, int queuePort, int tablePort) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"DefaultEndpointsProtocol=http;AccountName={DevelopmentAccountName};AccountKey={DevelopmentAccountKey};"
+            + $"BlobEndpoint=http://127.0.0.1:{blobPort}/{DevelopmentAccountName};"
+            + $"QueueEndpoint=http://127.0.0.1:{queuePort}/{DevelopmentAccountName};"
+            + $"TableEndpoint=http://127.0.0.1:{tablePort}/{DevelopmentAccountName};");
 
     /// <summary>The connection string, with <c>UseDevelopmentStorage=true</c> expanded; null when identity-based.</summary>
     public static string? ConnectionString(IConfiguration configuration)

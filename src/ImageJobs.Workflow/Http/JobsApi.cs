@@ -38,7 +38,8 @@ public sealed class JobsApi(JobIntake intake, BlobServiceClient blobs, JobStateS
     /// <summary>How long the read SAS URLs in a status response stay valid.</summary>
     public static readonly TimeSpan ResultLinkLifetime = TimeSpan.FromMinutes(15);
 
-    private const int MaxBodyBytes = 32 * 1024 * 1024;
+    /// <summary>The largest request body the jobs API takes; a host's server limit (Kestrel's in the local host) is set to it.</summary>
+    public const int MaxBodyBytes = 32 * 1024 * 1024;
 
     /// <summary><c>POST /api/jobs</c>: validates the job and starts it (idempotent by <c>jobId</c>).</summary>
     public async Task<IResult> StartAsync(DurableTaskClient client, HttpRequest request, CancellationToken cancellationToken)

@@ -38,12 +38,15 @@ public sealed record ImageJob
     public Orchestrations.JobWaitState? Waiting { get; init; }
 }
 
-/// <summary>Where result images are written: <c>{Container}/{Prefix}{jobId}/{index}.png</c>.</summary>
+/// <summary>
+/// Where result images are written: <c>{Container}/{Prefix}{jobId}/{index}.png</c>, or the extension of the image's real
+/// type when it is not a PNG (<see cref="Results.ResultImageStore.NameFor"/>).
+/// </summary>
 /// <param name="Container">The blob container; default <c>results</c>.</param>
 /// <param name="Prefix">A name prefix, possibly empty.</param>
 public sealed record JobOutput(string Container, string Prefix)
 {
-    /// <summary>The blob name of image <paramref name="index"/> of a job.</summary>
+    /// <summary>The blob name of image <paramref name="index"/> of a job, when it is a PNG.</summary>
     public string ImageBlobName(string jobId, int index) => FormattableString.Invariant($"{Prefix}{jobId}/{index}.png");
 
     /// <summary>The blob name of a job's manifest.</summary>

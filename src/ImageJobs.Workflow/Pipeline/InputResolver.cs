@@ -59,14 +59,6 @@ public sealed class InputResolver(BlobServiceClient blobs, ImageJobsOptions opti
     /// <summary>An earlier upload is reused only while it has at least this long left.</summary>
     public static readonly TimeSpan MinRemainingUploadLifetime = TimeSpan.FromHours(1);
 
-    /// <summary>Whether inputs that take a data URI will be inlined as one with the current settings and storage.</summary>
-    public bool UsesDataUris => options.InputMode switch
-    {
-        InputResolutionMode.DataUri => true,
-        InputResolutionMode.Auto => !IsPubliclyReachable(blobs.Uri),
-        _ => false,
-    };
-
     /// <summary>How one <c>blob:</c> input of <paramref name="model"/> at <paramref name="field"/>, <paramref name="bytes"/> long, reaches DashScope.</summary>
     public InputResolutionMode ModeFor(string model, string field, long bytes)
     {
@@ -85,27 +77,6 @@ public sealed class InputResolver(BlobServiceClient blobs, ImageJobsOptions opti
         return !DashScopeModels.AcceptsDataUri(model, field) || bytes > DashScopeModels.MaxInputImageBytes
             ? InputResolutionMode.TemporaryUpload
             : InputResolutionMode.DataUri;
-    }
-
-    /// <summary>Returns a copy of <paramref name="input"/> with every <c>blob:</c> reference resolved as a SAS URL or data URI.</summary>
-    public async Task<JsonObject> ResolveAsync(JsonObject input, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        if (options.InputMode == InputResolutionMode.TemporaryUpload)
-        {
-            throw new InvalidOperationException("Temporary uploads need the model and a DashScope client; use the other ResolveAsync overload.");
-        }
-
-        var resolved = input.DeepClone().AsObject();
-        foreach (var (path, node, reference) in BlobInputs(resolved))
-        {
-            var blob = Blob(reference);
-            node.ReplaceWith(JsonValue.Create(UsesDataUris
-                ? await ToDataUriAsync(blob, path, cancellationToken)
-                : (await ToSasUrlAsync(blob, cancellationToken)).AbsoluteUri));
-        }
-
-        return resolved;
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using ImageJobs.Workflow.Activities;
 using ImageJobs.Workflow.Durable;
 
 namespace ImageJobs.Workflow.Pipeline;
@@ -77,10 +78,14 @@ public sealed class JobStateStore(BlobServiceClient blobs, ImageJobsOptions opti
     }
 
     /// <summary>
-    /// How long a claim to deliver a completion holds before another run may take it over: longer than the outbound
-    /// client's 100 s timeout, so a slow webhook is never posted a second time while the first post can still succeed.
+    /// How long a claim to deliver a completion holds before another run may take it over: the outbound client's
+    /// <see cref="SendWebhookActivity.RequestTimeout"/> plus <see cref="DeliveryClaimMargin"/>, so a slow webhook is never
+    /// posted a second time while the first post can still succeed.
     /// </summary>
-    public static readonly TimeSpan DeliveryClaim = TimeSpan.FromMinutes(2);
+    public static readonly TimeSpan DeliveryClaim = SendWebhookActivity.RequestTimeout + DeliveryClaimMargin;
+
+    /// <summary>What a delivery claim adds to the request timeout: time to mark the delivery once the post returned.</summary>
+    public static TimeSpan DeliveryClaimMargin => TimeSpan.FromSeconds(20);
 
     /// <summary>
     /// Runs <paramref name="deliver"/> for a job's completion <paramref name="channel"/> once. The marker

@@ -7,6 +7,17 @@ public static class ImageInfo
 {
     private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0d, 0x0a, 0x1a, 0x0a];
 
+    /// <summary>The file extension (with its dot) for a mime type <see cref="TryRead"/> returns; <c>.bin</c> for any other.</summary>
+    public static string ExtensionFor(string mimeType) => mimeType switch
+    {
+        "image/png" => ".png",
+        "image/jpeg" => ".jpg",
+        "image/gif" => ".gif",
+        "image/bmp" => ".bmp",
+        "image/webp" => ".webp",
+        _ => ".bin",
+    };
+
     /// <summary>Reads the mime type and dimensions, when the header is recognised.</summary>
     public static bool TryRead(ReadOnlySpan<byte> header, out string mimeType, out int width, out int height)
     {

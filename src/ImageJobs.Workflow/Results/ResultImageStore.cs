@@ -11,7 +11,10 @@ namespace ImageJobs.Workflow.Results;
 /// <summary>One result image to copy out of the provider's short-lived URL into blob storage.</summary>
 /// <param name="SourceUrl">The provider's signed result URL.</param>
 /// <param name="Container">The target container.</param>
-/// <param name="BlobName">The target blob name, e.g. <c>{prefix}{jobId}/0.png</c>.</param>
+/// <param name="BlobName">
+/// The target blob name for a PNG, e.g. <c>{prefix}{jobId}/0.png</c>; an image of another type takes the extension of its
+/// real type instead (<c>0.jpg</c>, see <see cref="ImageInfo.ExtensionFor"/>), and <see cref="StoredImage.BlobName"/> says which.
+/// </param>
 /// <param name="Metadata">Blob metadata to set (ASCII values; see <see cref="BlobMetadata"/>).</param>
 /// <param name="MaxBytes">The largest image accepted.</param>
 public sealed record ResultImageCopy(string SourceUrl, string Container, string BlobName, IReadOnlyDictionary<string, string> Metadata, long MaxBytes);
@@ -54,8 +57,7 @@ public sealed class ResultImageStore(BlobServiceClient blobs, HttpClient http)
             _containers.TryAdd(copy.Container, true);
         }
 
-        var blob = container.GetBlockBlobClient(copy.BlobName);
-        if (await TryGetStoredAsync(blob, cancellationToken) is { } existing)
+        if (await TryGetStoredAsync(container, copy.BlobName, cancellationToken) is { } existing)
         {
             return new ResultImageOutcome(existing, AlreadyStored: true);
         }
@@ -101,6 +103,8 @@ public sealed class ResultImageStore(BlobServiceClient blobs, HttpClient http)
                 return new ResultImageOutcome(null, "UnexpectedContentType", "The result URL did not return a recognised image.");
             }
 
+            // Named by what the image is, whatever the URL or its Content-Type header say.
+            var blob = container.GetBlockBlobClient(NameFor(copy.BlobName, mime));
             var (width, height) = w > 0 ? (w, h) : ((int?)null, (int?)null);
             long total = filled;
             if (filled < BlockSize)
@@ -185,11 +189,46 @@ public sealed class ResultImageStore(BlobServiceClient blobs, HttpClient http)
             throw;
         }
 
-        return new ResultImageOutcome(new StoredImage(copy.BlobName, total, hash, mime, width, height));
+        return new ResultImageOutcome(new StoredImage(blob.Name, total, hash, mime, width, height));
     }
 
     private static ResultImageOutcome TooLarge(long max) =>
         new(null, "ImageTooLarge", $"The result image is larger than the {max} bytes allowed (ImageJobs:MaxResultImageBytes).");
+
+    /// <summary><paramref name="blobName"/> with the extension of <paramref name="mimeType"/> in place of its own.</summary>
+    public static string NameFor(string blobName, string mimeType)
+    {
+        ArgumentNullException.ThrowIfNull(blobName);
+        return Stem(blobName) + ImageInfo.ExtensionFor(mimeType);
+    }
+
+    private static string Stem(string blobName)
+    {
+        var dot = blobName.LastIndexOf('.');
+        return dot > blobName.LastIndexOf('/') ? blobName[..dot] : blobName;
+    }
+
+    /// <summary>The image stored for <paramref name="blobName"/> under any type's extension (a retried or replayed copy).</summary>
+    private static async Task<StoredImage?> TryGetStoredAsync(BlobContainerClient container, string blobName, CancellationToken cancellationToken)
+    {
+        if (await TryGetStoredAsync(container.GetBlockBlobClient(blobName), cancellationToken) is { } stored)
+        {
+            return stored;
+        }
+
+        // Not under the PNG name: the same image under another type's extension ({stem}.jpg), found by one listing.
+        var prefix = Stem(blobName) + ".";
+        await foreach (var item in container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, cancellationToken))
+        {
+            if (item.Name != blobName && item.Name.IndexOf('/', prefix.Length) < 0
+                && await TryGetStoredAsync(container.GetBlockBlobClient(item.Name), cancellationToken) is { } other)
+            {
+                return other;
+            }
+        }
+
+        return null;
+    }
 
     private static async Task<StoredImage?> TryGetStoredAsync(BlockBlobClient blob, CancellationToken cancellationToken)
     {

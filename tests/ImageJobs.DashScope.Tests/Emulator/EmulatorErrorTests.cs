@@ -135,7 +135,7 @@ public class EmulatorErrorTests(EmulatorFixture fixture) : IClassFixture<Emulato
     public async Task ConcurrencyCapWithRejection_Throws429Retryable()
     {
         // A clock that stands still: the first wanx-v1 task holds the only slot until the test moves time on.
-        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var emulator = await StartAsync(o =>
         {
             o.LimitScale = 1; // wanx-v1: one task at a time

@@ -21,16 +21,6 @@ public sealed class EmulatorFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Emulator.DisposeAsync();
 }
 
-/// <summary>A clock the test moves by hand, for states that must hold still (PENDING behind a cap, RUNNING).</summary>
-public sealed class ManualClock(DateTimeOffset start) : TimeProvider
-{
-    private long _ticks = start.UtcTicks;
-
-    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
-}
-
 /// <summary>The result of polling a task to a terminal status.</summary>
 public sealed record PollResult(DashScopeTask Task, int Polls, IReadOnlyList<string> StatusesSeen);
 

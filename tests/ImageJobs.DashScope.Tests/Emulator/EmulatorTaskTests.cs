@@ -14,7 +14,7 @@ public class EmulatorTaskTests(EmulatorFixture fixture) : IClassFixture<Emulator
     {
         // Real service durations on a clock that stands still until the test moves it: the first wanx-v1 task keeps
         // the model's single slot (26–31 s), so the second one is PENDING for as long as the test needs.
-        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var emulator = await StartAsync(o => { o.LimitScale = 1; o.TimeScale = 1; }, clock);
         var client = Client(emulator);
         var first = await client.SubmitAsync(new WanxTextToImageRequest("first") { N = 1 });
@@ -53,7 +53,7 @@ public class EmulatorTaskTests(EmulatorFixture fixture) : IClassFixture<Emulator
     [Fact]
     public async Task Cancel_RunningTask_Throws400UnsupportedOperation()
     {
-        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var emulator = await StartAsync(o => o.TimeScale = 1, clock); // wan2.5 runs 30 s – 2 min
         var client = Client(emulator);
         var submission = await client.SubmitAsync(new WanImageToImageRequest("add a rainbow", [PngDataUri(400, 400)]) { N = 1 });
