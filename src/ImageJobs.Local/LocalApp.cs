@@ -103,7 +103,7 @@ public static class LocalApp
             var key = LocalFunctionKey.Get(app.Configuration, options.Root, out var keptIn);
             if (keptIn is not null)
             {
-                LocalLog.KeptFunctionKey(app.Logger, key, keptIn);
+                Log.KeptFunctionKey(app.Logger, key, keptIn);
             }
 
             app.MapJobsApi(key);
