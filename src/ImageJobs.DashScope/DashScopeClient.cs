@@ -498,25 +498,4 @@ public partial class DashScopeClient
         AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate | DecompressionMethods.Brotli,
         PooledConnectionLifetime = TimeSpan.FromMinutes(2),
     };
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 4100, Level = LogLevel.Information, Message = "DashScope task {TaskId} submitted for {Model} (request {RequestId}).")]
-        public static partial void TaskSubmitted(ILogger logger, string model, string taskId, string? requestId);
-
-        [LoggerMessage(EventId = 4101, Level = LogLevel.Debug, Message = "DashScope {Operation} returned {Status} (request {RequestId}) in {ElapsedMs} ms.")]
-        public static partial void RequestCompleted(ILogger logger, string operation, int status, string? requestId, double elapsedMs);
-
-        [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "DashScope {Operation} returned {Status} {Code} (request {RequestId}) in {ElapsedMs} ms.")]
-        public static partial void RequestRejected(ILogger logger, string operation, int status, string? code, string? requestId, double elapsedMs);
-
-        [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "DashScope {Operation} timed out after {Timeout}.")]
-        public static partial void RequestTimedOut(ILogger logger, string operation, TimeSpan timeout);
-
-        [LoggerMessage(EventId = 4104, Level = LogLevel.Warning, Message = "DashScope {Operation} failed before a response: {Error}.")]
-        public static partial void RequestFailed(ILogger logger, string operation, string error);
-
-        [LoggerMessage(EventId = 4105, Level = LogLevel.Debug, Message = "DashScope upload policy for {Model} received (upload host {UploadHost}, request {RequestId}).")]
-        public static partial void UploadPolicyReceived(ILogger logger, string model, string uploadHost, string? requestId);
-    }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
+using ImageJobs.Workflow.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -122,7 +123,7 @@ public sealed partial class InstanceGroup : IAsyncDisposable
                 return 1;
             }
 
-            Console.WriteLine($"ImageJobs: {count} instances on task hub '{environment.TaskHub!.Settings.TaskHubName}', one storage account; the jobs API (/api/jobs) on each. Ctrl+C stops them all.");
+            Console.WriteLine($"ImageJobs: {count} instances on task hub '{environment.TaskHub!.Settings.TaskHubName}', one storage account; the jobs API ({JobsRoutes.JobsPath}) on each. Ctrl+C stops them all.");
             Console.WriteLine($"  instance 1: {string.Join(", ", app.Urls)} (pid {Environment.ProcessId}, worker {environment.TaskHub.Settings.WorkerId})");
             foreach (var child in group._children)
             {

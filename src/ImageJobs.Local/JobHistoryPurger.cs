@@ -9,7 +9,7 @@ namespace ImageJobs.Local;
 /// The local twin of the Functions app's <c>PurgeJobHistory</c> timer: <see cref="JobHistoryRetention"/> at start and
 /// then every <see cref="JobHistoryRetention.Interval"/>. A failed purge is logged and tried again at the next one.
 /// </summary>
-public sealed partial class JobHistoryPurger(JobHistoryRetention retention, DurableTaskClient client, TimeProvider time, ILogger<JobHistoryPurger> logger)
+public sealed class JobHistoryPurger(JobHistoryRetention retention, DurableTaskClient client, TimeProvider time, ILogger<JobHistoryPurger> logger)
     : BackgroundService
 {
     /// <inheritdoc />
@@ -25,7 +25,7 @@ public sealed partial class JobHistoryPurger(JobHistoryRetention retention, Dura
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    LogPurgeFailed(logger, ex.Message);
+                    Log.PurgeFailed(logger, ex.Message);
                 }
 
                 await Task.Delay(JobHistoryRetention.Interval, time, stoppingToken);
@@ -35,7 +35,4 @@ public sealed partial class JobHistoryPurger(JobHistoryRetention retention, Dura
         {
         }
     }
-
-    [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "Purging old job histories failed; tried again in an hour: {Reason}")]
-    private static partial void LogPurgeFailed(ILogger logger, string reason);
 }

@@ -104,7 +104,7 @@ public static class LocalApp
             var key = LocalFunctionKey.Get(app.Configuration, options.Root, out var keptIn);
             if (keptIn is not null)
             {
-                LocalLog.KeptFunctionKey(app.Logger, key, keptIn);
+                Log.KeptFunctionKey(app.Logger, key, keptIn);
             }
 
             app.MapJobsApi(key);
@@ -170,18 +170,18 @@ public static class LocalApp
         return services;
     }
 
-    /// <summary>Maps the jobs API under <c>/api/jobs</c>, every route behind the function key.</summary>
+    /// <summary>Maps the jobs API (<see cref="JobsRoutes"/>) under <c>/api</c>, every route behind the function key.</summary>
     public static RouteGroupBuilder MapJobsApi(this IEndpointRouteBuilder endpoints, string functionKey)
     {
-        var jobs = endpoints.MapGroup("/" + JobsApi.Route).AddEndpointFilter(new FunctionKeyFilter(functionKey));
-        jobs.MapPost("/", (JobsApi api, DurableTaskClient client, HttpRequest request, CancellationToken ct) => api.StartAsync(client, request, ct));
-        jobs.MapGet("/", (DurableTaskClient client, HttpRequest request, CancellationToken ct) => JobsApi.ListAsync(client, request, ct));
-        jobs.MapGet("/{id}", (JobsApi api, DurableTaskClient client, HttpRequest request, string id, CancellationToken ct) => api.GetAsync(client, request, id, ct));
-        jobs.MapPost("/{id}/cancel", (DurableTaskClient client, string id, CancellationToken ct) => JobsApi.CancelAsync(client, id, ct));
-        jobs.MapPost("/{id}/events/{name}", (DurableTaskClient client, HttpRequest request, string id, string name, CancellationToken ct) =>
+        var api = endpoints.MapGroup("/" + JobsRoutes.Prefix).AddEndpointFilter(new FunctionKeyFilter(functionKey));
+        api.MapPost(JobsRoutes.Jobs, (JobsApi jobs, DurableTaskClient client, HttpRequest request, CancellationToken ct) => jobs.StartAsync(client, request, ct));
+        api.MapGet(JobsRoutes.Jobs, (DurableTaskClient client, HttpRequest request, CancellationToken ct) => JobsApi.ListAsync(client, request, ct));
+        api.MapGet(JobsRoutes.Job, (JobsApi jobs, DurableTaskClient client, HttpRequest request, string id, CancellationToken ct) => jobs.GetAsync(client, request, id, ct));
+        api.MapPost(JobsRoutes.Cancel, (DurableTaskClient client, string id, CancellationToken ct) => JobsApi.CancelAsync(client, id, ct));
+        api.MapPost(JobsRoutes.Event, (DurableTaskClient client, HttpRequest request, string id, string name, CancellationToken ct) =>
             JobsApi.RaiseEventAsync(client, request, id, name, ct));
-        jobs.MapDelete("/{id}", (JobsApi api, DurableTaskClient client, HttpRequest request, string id, CancellationToken ct) => api.PurgeAsync(client, request, id, ct));
-        return jobs;
+        api.MapDelete(JobsRoutes.Job, (JobsApi jobs, DurableTaskClient client, HttpRequest request, string id, CancellationToken ct) => jobs.PurgeAsync(client, request, id, ct));
+        return api;
     }
 }
 

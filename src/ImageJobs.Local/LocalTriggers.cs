@@ -4,6 +4,7 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
+using ImageJobs.Workflow;
 using ImageJobs.Workflow.Pipeline;
 using ImageJobs.Workflow.Triggers;
 using Microsoft.DurableTask.Client;
@@ -69,7 +70,7 @@ public static class LocalTriggerRegistration
 /// <c>maxDequeueCount</c> tries it moves to <c>image-jobs-poison</c> with the reason attached. A message that is invalid
 /// by itself (the job is refused) moves there on its first read: no retry can make it valid.
 /// </summary>
-public sealed partial class QueueTrigger(QueueServiceClient queues, DurableTaskClient client, JobIntake intake, PoisonRecords poison, QueueTriggerSettings settings, ILogger<QueueTrigger> logger)
+public sealed class QueueTrigger(QueueServiceClient queues, DurableTaskClient client, JobIntake intake, PoisonRecords poison, QueueTriggerSettings settings, ILogger<QueueTrigger> logger)
     : BackgroundService
 {
     /// <inheritdoc />
@@ -99,7 +100,7 @@ public sealed partial class QueueTrigger(QueueServiceClient queues, DurableTaskC
             }
             catch (RequestFailedException ex)
             {
-                LogQueueError(logger, ex);
+                Log.QueueUnreachable(logger, ex);
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
             }
         }
@@ -112,7 +113,7 @@ public sealed partial class QueueTrigger(QueueServiceClient queues, DurableTaskC
             var body = JobIntake.ParseQueueMessage(message.Body.ToString());
             var (id, _) = await intake.ValidateAndStartAsync(client, body, JobIntake.QueueJobId(message.MessageId), cancellationToken);
             await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
-            LogStarted(logger, message.MessageId, id);
+            HostLog.QueueMessageStartedJob(logger, message.MessageId, id);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -120,27 +121,15 @@ public sealed partial class QueueTrigger(QueueServiceClient queues, DurableTaskC
             {
                 await poison.SendMessageAsync(message.MessageId, message.DequeueCount, message.Body.ToString(), ex, cancellationToken);
                 await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
-                LogPoisoned(logger, message.MessageId, message.DequeueCount, ex.Message);
+                Log.QueueMessagePoisoned(logger, message.MessageId, message.DequeueCount, ex.Message);
             }
             else
             {
                 await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: settings.VisibilityTimeout, cancellationToken: cancellationToken);
-                LogRetry(logger, message.MessageId, message.DequeueCount, ex.Message);
+                Log.QueueMessageRetried(logger, message.MessageId, message.DequeueCount, ex.Message);
             }
         }
     }
-
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Queue message {MessageId} started job {JobId}.")]
-    private static partial void LogStarted(ILogger logger, string messageId, string jobId);
-
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Queue message {MessageId} failed (try {DequeueCount}): {Reason}")]
-    private static partial void LogRetry(ILogger logger, string messageId, long dequeueCount, string reason);
-
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Queue message {MessageId} moved to image-jobs-poison on try {DequeueCount}: {Reason}")]
-    private static partial void LogPoisoned(ILogger logger, string messageId, long dequeueCount, string reason);
-
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "The image-jobs queue trigger could not reach storage.")]
-    private static partial void LogQueueError(ILogger logger, Exception exception);
 }
 
 /// <summary>
@@ -156,7 +145,7 @@ public sealed partial class QueueTrigger(QueueServiceClient queues, DurableTaskC
 /// Instances row is inserted once, and the other start message, whose execution id does not match it, is discarded
 /// unrun). Both scans may then log that they started the job; it runs and is paid for once.</para>
 /// </summary>
-public sealed partial class UploadScanner(
+public sealed class UploadScanner(
     BlobServiceClient blobs, DurableTaskClient client, JobIntake intake, PoisonRecords poison, UploadOptions uploads, ImageJobsOptions options, ILogger<UploadScanner> logger)
     : BackgroundService
 {
@@ -188,7 +177,7 @@ public sealed partial class UploadScanner(
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // Storage down: log it and scan again, rather than stop handling uploads.
-                LogScanError(logger, ex);
+                Log.UploadScanFailed(logger, ex);
                 await Task.Delay(Interval, stoppingToken);
             }
         }
@@ -210,16 +199,16 @@ public sealed partial class UploadScanner(
             await WriteReceiptAsync(receipt, item.Name, id, null, cancellationToken);
             if (started)
             {
-                LogStarted(logger, item.Name, id);
+                HostLog.UploadStartedJob(logger, item.Name, id);
             }
             else
             {
-                LogAlreadyStarted(logger, item.Name, id);
+                Log.UploadAlreadyStarted(logger, item.Name, id);
             }
         }
         catch (Exception ex) when ((ex is RequestFailedException or HttpRequestException) && !cancellationToken.IsCancellationRequested)
         {
-            LogBlobStorageError(logger, item.Name, ex);
+            Log.UploadStorageFailed(logger, item.Name, ex);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -227,7 +216,7 @@ public sealed partial class UploadScanner(
             if (await WriteReceiptAsync(receipt, item.Name, null, ex.Message, cancellationToken))
             {
                 await poison.SendUploadAsync(item.Name, ex, cancellationToken);
-                LogRejected(logger, item.Name, ex.Message);
+                HostLog.UploadRejected(logger, item.Name, ex.Message);
             }
         }
     }
@@ -246,19 +235,4 @@ public sealed partial class UploadScanner(
             return false;
         }
     }
-
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Upload {BlobName} started job {JobId}.")]
-    private static partial void LogStarted(ILogger logger, string blobName, string jobId);
-
-    [LoggerMessage(EventId = 3105, Level = LogLevel.Debug, Message = "Upload {BlobName}: job {JobId} exists already (another scan or process started it).")]
-    private static partial void LogAlreadyStarted(ILogger logger, string blobName, string jobId);
-
-    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Upload {BlobName} was not turned into a job (recorded in image-jobs-poison): {Reason}")]
-    private static partial void LogRejected(ILogger logger, string blobName, string reason);
-
-    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "The uploads scan failed; scanning again.")]
-    private static partial void LogScanError(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 3104, Level = LogLevel.Warning, Message = "Upload {BlobName} could not be handled (storage); trying again on the next scan.")]
-    private static partial void LogBlobStorageError(ILogger logger, string blobName, Exception exception);
 }

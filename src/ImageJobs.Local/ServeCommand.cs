@@ -1,3 +1,4 @@
+using ImageJobs.Workflow.Http;
 using Microsoft.AspNetCore.Builder;
 
 namespace ImageJobs.Local;
@@ -55,7 +56,7 @@ public static class ServeCommand
         }
 
         await app.StartAsync(orphaned.Token);
-        Console.WriteLine($"{ListeningLine}{string.Join(", ", app.Urls)} (jobs API at /api/jobs). Ctrl+C to stop.");
+        Console.WriteLine($"{ListeningLine}{string.Join(", ", app.Urls)} (jobs API at {JobsRoutes.JobsPath}). Ctrl+C to stop.");
         await app.WaitForShutdownAsync(orphaned.Token);
         await orphaned.CancelAsync();
         await watch;

@@ -18,9 +18,9 @@ public class LoggingTests
         await client.SubmitAsync(new QwenImageRequest("cat"));
         await Assert.ThrowsAsync<DashScopeException>(() => client.GetTaskAsync("t"));
 
-        Assert.Contains(logger.Entries, e => e.EventId == 4100 && e.Message.Contains("0385dc79", StringComparison.Ordinal));
-        Assert.Contains(logger.Entries, e => e.EventId == 4101);
-        Assert.Contains(logger.Entries, e => e.EventId == 4102 && e.Message.Contains("InvalidApiKey", StringComparison.Ordinal));
+        Assert.Contains(logger.Entries, e => e.EventId == 1100 && e.Message.Contains("0385dc79", StringComparison.Ordinal));
+        Assert.Contains(logger.Entries, e => e.EventId == 1101);
+        Assert.Contains(logger.Entries, e => e.EventId == 1102 && e.Message.Contains("InvalidApiKey", StringComparison.Ordinal));
         Assert.All(logger.Entries, e => Assert.DoesNotContain(TestClients.ApiKey, e.Message, StringComparison.Ordinal));
     }
 

@@ -70,10 +70,13 @@ public sealed partial class FunctionMetadataTests
 
         Assert.Equal(6, http.Count);
         Assert.Equal(JobsApiRoutes().Order(StringComparer.Ordinal), routes.Order(StringComparer.Ordinal));
+        Assert.Equal(
+            new[] { JobsRoutes.Jobs, JobsRoutes.Job, JobsRoutes.Cancel, JobsRoutes.Event }.Order(StringComparer.Ordinal),
+            http.Select(f => f.Trigger["route"]).Distinct().Order(StringComparer.Ordinal));
         Assert.All(http, f =>
         {
             Assert.Equal("Function", f.Trigger["authLevel"]);
-            Assert.StartsWith(JobsApi.Route["api/".Length..], f.Trigger["route"], StringComparison.Ordinal);
+            Assert.StartsWith(JobsRoutes.Jobs, f.Trigger["route"], StringComparison.Ordinal);
             Assert.Equal("In", f.Binding("durableClient")?.Direction);
             var output = Assert.Single(f.Bindings, b => b.Direction == "Out");
             Assert.Equal(("$return", "http"), (output.Name, output.Type));

@@ -1,5 +1,6 @@
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues.Models;
+using ImageJobs.Workflow;
 using ImageJobs.Workflow.Hosting;
 using ImageJobs.Workflow.Pipeline;
 using ImageJobs.Workflow.Triggers;
@@ -17,7 +18,7 @@ namespace ImageJobs.Functions.Triggers;
 /// <param name="uploads">Defaults for uploads whose metadata has no prompt or parameters.</param>
 /// <param name="poison">Records refused queue messages and uploads in <c>image-jobs-poison</c>, as the local host does.</param>
 /// <param name="logger">The logger.</param>
-public sealed partial class IntakeFunctions(JobIntake intake, UploadOptions uploads, PoisonRecords poison, ILogger<IntakeFunctions> logger)
+public sealed class IntakeFunctions(JobIntake intake, UploadOptions uploads, PoisonRecords poison, ILogger<IntakeFunctions> logger)
 {
     /// <summary>The queue function's name.</summary>
     public const string QueueFunctionName = "StartJobFromQueue";
@@ -41,12 +42,12 @@ public sealed partial class IntakeFunctions(JobIntake intake, UploadOptions uplo
         {
             var body = JobIntake.ParseQueueMessage(message.Body.ToString());
             var (id, _) = await intake.ValidateAndStartAsync(client, body, JobIntake.QueueJobId(message.MessageId), cancellationToken);
-            LogQueueStarted(logger, message.MessageId, id);
+            HostLog.QueueMessageStartedJob(logger, message.MessageId, id);
         }
         catch (JobRejectedException ex)
         {
             await poison.SendMessageAsync(message.MessageId, message.DequeueCount, message.Body.ToString(), ex, cancellationToken);
-            LogQueueRejected(logger, message.MessageId, message.DequeueCount, ex.Message);
+            Log.QueueMessageRejected(logger, message.MessageId, message.DequeueCount, ex.Message);
         }
     }
 
@@ -67,24 +68,12 @@ public sealed partial class IntakeFunctions(JobIntake intake, UploadOptions uplo
         {
             var body = JobIntake.UploadJob(blob.Name, properties.ETag.ToString(), properties.Metadata, uploads);
             var (id, _) = await intake.ValidateAndStartAsync(client, body, (string)body["jobId"]!, cancellationToken);
-            LogUploadStarted(logger, blob.Name, id);
+            HostLog.UploadStartedJob(logger, blob.Name, id);
         }
         catch (JobRejectedException ex)
         {
             await poison.SendUploadAsync(blob.Name, ex, cancellationToken);
-            LogUploadRejected(logger, blob.Name, ex.Message);
+            HostLog.UploadRejected(logger, blob.Name, ex.Message);
         }
     }
-
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Queue message {MessageId} started job {JobId}.")]
-    private static partial void LogQueueStarted(ILogger logger, string messageId, string jobId);
-
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Queue message {MessageId} was rejected on try {DequeueCount} and written to image-jobs-poison: {Reason}")]
-    private static partial void LogQueueRejected(ILogger logger, string messageId, long dequeueCount, string reason);
-
-    [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Upload {BlobName} started job {JobId}.")]
-    private static partial void LogUploadStarted(ILogger logger, string blobName, string jobId);
-
-    [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Upload {BlobName} was not turned into a job: {Reason}")]
-    private static partial void LogUploadRejected(ILogger logger, string blobName, string reason);
 }

@@ -8,7 +8,7 @@ using Microsoft.DurableTask.Client;
 namespace ImageJobs.Functions.Triggers;
 
 /// <summary>
-/// The jobs HTTP API (<see cref="JobsApi"/>'s routes under Functions' <c>api/</c> prefix), behind function keys. Each
+/// The jobs HTTP API (<see cref="JobsRoutes"/> under Functions' <c>api/</c> prefix), behind function keys. Each
 /// function is one line: the <see cref="JobsApi"/> handler on the bound client, its <see cref="IResult"/> returned as an
 /// <see cref="IActionResult"/> (<see cref="ResultActionResult"/>). The management payload points at these routes, never
 /// at Durable's webhooks (which carry the system key).
@@ -19,7 +19,7 @@ public sealed class JobsHttpFunctions(JobsApi api)
     /// <summary><c>POST api/jobs</c>.</summary>
     [Function("StartJob")]
     public Task<IActionResult> StartJob(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "jobs")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = JobsRoutes.Jobs)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
         api.StartAsync(client, request, cancellationToken).AsActionResult();
@@ -27,7 +27,7 @@ public sealed class JobsHttpFunctions(JobsApi api)
     /// <summary><c>GET api/jobs</c>.</summary>
     [Function("ListJobs")]
     public static Task<IActionResult> ListJobs(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "jobs")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = JobsRoutes.Jobs)] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
         JobsApi.ListAsync(client, request, cancellationToken).AsActionResult();
@@ -35,7 +35,7 @@ public sealed class JobsHttpFunctions(JobsApi api)
     /// <summary><c>GET api/jobs/{id}</c>.</summary>
     [Function("GetJob")]
     public Task<IActionResult> GetJob(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "jobs/{id}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = JobsRoutes.Job)] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
@@ -44,7 +44,7 @@ public sealed class JobsHttpFunctions(JobsApi api)
     /// <summary><c>POST api/jobs/{id}/cancel</c>.</summary>
     [Function("CancelJob")]
     public static Task<IActionResult> CancelJob(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "jobs/{id}/cancel")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = JobsRoutes.Cancel)] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
@@ -53,7 +53,7 @@ public sealed class JobsHttpFunctions(JobsApi api)
     /// <summary><c>POST api/jobs/{id}/events/{name}</c>.</summary>
     [Function("RaiseJobEvent")]
     public static Task<IActionResult> RaiseJobEvent(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "jobs/{id}/events/{name}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = JobsRoutes.Event)] HttpRequest request,
         string id,
         string name,
         [DurableClient] DurableTaskClient client,
@@ -63,7 +63,7 @@ public sealed class JobsHttpFunctions(JobsApi api)
     /// <summary><c>DELETE api/jobs/{id}[?deleteResults=true]</c>.</summary>
     [Function("PurgeJob")]
     public Task<IActionResult> PurgeJob(
-        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "jobs/{id}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = JobsRoutes.Job)] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>

@@ -14,7 +14,7 @@ namespace ImageJobs.Workflow.Activities;
 /// <c>oss://</c> URLs instead of uploading again. Provider errors come back as an outcome
 /// (the orchestration retries throttling and 5xx on durable timers); only storage or network failures throw.
 /// </summary>
-public sealed partial class SubmitTaskActivity(
+public sealed class SubmitTaskActivity(
     DashScopeClient client, JobStateStore state, InputResolver inputs, DurationLearning durations, ProviderPacing pacing, ImageJobsOptions options,
     TimeProvider time, ILogger<SubmitTaskActivity> logger)
     : TaskActivity<SubmitRequest, SubmitOutcome>
@@ -42,7 +42,7 @@ public sealed partial class SubmitTaskActivity(
 
         if (record is { Refused: false })
         {
-            LogUnconfirmedIntent(logger, input.JobId, record.Attempts);
+            Log.UnconfirmedSubmitIntent(logger, input.JobId, record.Attempts);
         }
 
         // Wait for this model's submit slot, shared by every instance: briefly here, or on a durable timer in the orchestration.
@@ -77,7 +77,7 @@ public sealed partial class SubmitTaskActivity(
         var reused = resolved.Uploads.Count(u => record?.Uploads?.Contains(u) == true);
         if (resolved.Uploads.Count > 0)
         {
-            LogTemporaryInputs(logger, input.JobId, resolved.Uploads.Count - reused, reused);
+            Log.TemporaryInputs(logger, input.JobId, resolved.Uploads.Count - reused, reused);
         }
 
         // Resolving may have taken long enough for the slot to pass: then it is replaced by the next free one. Files it
@@ -153,12 +153,4 @@ public sealed partial class SubmitTaskActivity(
         {
             ReservedSlot = slot,
         };
-
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning,
-        Message = "Job {JobId} has a submit intent without a task id (attempt {Attempts}): an earlier submit died mid-call and may have been paid; submitting again.")]
-    private static partial void LogUnconfirmedIntent(ILogger logger, string jobId, int attempts);
-
-    [LoggerMessage(EventId = 2102, Level = LogLevel.Information,
-        Message = "Job {JobId} sends {Uploaded} input(s) newly uploaded to DashScope's temporary storage and {Reused} uploaded by an earlier attempt.")]
-    private static partial void LogTemporaryInputs(ILogger logger, string jobId, int uploaded, int reused);
 }

@@ -32,9 +32,6 @@ namespace ImageJobs.Workflow.Http;
 /// </summary>
 public sealed class JobsApi(JobIntake intake, BlobServiceClient blobs, JobStateStore state, TimeProvider time)
 {
-    /// <summary>The route prefix.</summary>
-    public const string Route = "api/jobs";
-
     /// <summary>How long the read SAS URLs in a status response stay valid.</summary>
     public static readonly TimeSpan ResultLinkLifetime = TimeSpan.FromMinutes(15);
 
@@ -279,14 +276,15 @@ public sealed class JobsApi(JobIntake intake, BlobServiceClient blobs, JobStateS
         {
             id,
             statusQueryGetUri = status,
-            sendEventPostUri = status + "/events/{eventName}",
-            terminatePostUri = status + "/cancel",
+            sendEventPostUri = Root(request) + JobsRoutes.PathOf(JobsRoutes.Event, id).Replace("{name}", "{eventName}", StringComparison.Ordinal),
+            terminatePostUri = Root(request) + JobsRoutes.PathOf(JobsRoutes.Cancel, id),
             purgeHistoryDeleteUri = status,
         };
     }
 
-    private static string StatusUri(HttpRequest request, string id) =>
-        $"{request.Scheme}://{request.Host}{request.PathBase}/{Route}/{Uri.EscapeDataString(id)}";
+    private static string StatusUri(HttpRequest request, string id) => Root(request) + JobsRoutes.PathOf(JobsRoutes.Job, id);
+
+    private static string Root(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
 
     private static async Task<Microsoft.DurableTask.Page<OrchestrationMetadata>> FirstPageAsync(DurableTaskClient client, OrchestrationQuery query, CancellationToken cancellationToken)
     {

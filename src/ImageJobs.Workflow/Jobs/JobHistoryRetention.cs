@@ -10,7 +10,7 @@ namespace ImageJobs.Workflow.Jobs;
 /// tables stay small. Result images and manifests are never touched: their lifetime is the storage account's lifecycle
 /// policy (infra/). A purged job is gone from the jobs API. Both hosts run it once an hour, and the local host also at start.
 /// </summary>
-public sealed partial class JobHistoryRetention(ImageJobsOptions options, TimeProvider time, ILogger<JobHistoryRetention> logger)
+public sealed class JobHistoryRetention(ImageJobsOptions options, TimeProvider time, ILogger<JobHistoryRetention> logger)
 {
     /// <summary>How often the hosts purge.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
@@ -34,12 +34,9 @@ public sealed partial class JobHistoryRetention(ImageJobsOptions options, TimePr
         var purged = await client.PurgeAllInstancesAsync(new PurgeInstancesFilter(CreatedFrom: null, CreatedTo: before, Statuses: Ended), cancellationToken);
         if (purged.PurgedInstanceCount > 0)
         {
-            LogPurged(logger, purged.PurgedInstanceCount, before);
+            Log.HistoryPurged(logger, purged.PurgedInstanceCount, before);
         }
 
         return purged.PurgedInstanceCount;
     }
-
-    [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "Purged the history of {Count} ended jobs created before {Before:O}.")]
-    private static partial void LogPurged(ILogger logger, int count, DateTimeOffset before);
 }

@@ -14,7 +14,7 @@ namespace ImageJobs.Workflow.Orchestrations;
 /// out the result downloads into blob storage, write the manifest, and raise the completion events. The output is the
 /// <see cref="JobResult"/> every completion event carries.
 /// </summary>
-public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, JobResult>
+public sealed class ImageJobOrchestrator : TaskOrchestrator<ImageJob, JobResult>
 {
     private static readonly TaskOptions StorageRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(1), 2, TimeSpan.FromSeconds(30)));
     private static readonly TaskOptions QueryRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(8, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(1)));
@@ -96,7 +96,7 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
                         });
                     }
 
-                    LogSubmitted(log, job.JobId, submitted.TaskId, submitted.Reused);
+                    Log.TaskSubmitted(log, job.JobId, submitted.TaskId, submitted.Reused);
                 }
 
                 // 3. Wait on durable timers while polling, on a model-aware schedule, until the task ends, the job
@@ -134,7 +134,7 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
             catch (TaskFailedException ex)
             {
                 // The job still ends, on every channel; the provider's task is left to finish or expire.
-                LogDeliveryFailed(log, job.JobId, "cancel request to the provider", ex.FailureDetails.ToString());
+                Log.CancelRequestFailed(log, job.JobId, ex.FailureDetails.ToString());
                 canceled = null;
             }
 
@@ -388,7 +388,7 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
             catch (TaskFailedException ex)
             {
                 // The images are stored; the job still ends and says so on every channel, naming no manifest it lacks.
-                LogDeliveryFailed(context.CreateReplaySafeLogger<ImageJobOrchestrator>(), job.JobId, "manifest", ex.FailureDetails.ToString());
+                Log.DeliveryFailed(context.CreateReplaySafeLogger<ImageJobOrchestrator>(), job.JobId, "manifest", ex.FailureDetails.ToString());
                 result = result with { Manifest = null };
                 evt = evt with { Data = result };
                 delivery = new CompletionDelivery(job, evt);
@@ -414,7 +414,7 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
             }
             catch (TaskFailedException ex)
             {
-                LogDeliveryFailed(context.CreateReplaySafeLogger<ImageJobOrchestrator>(), job.JobId, name, ex.FailureDetails.ToString());
+                Log.DeliveryFailed(context.CreateReplaySafeLogger<ImageJobOrchestrator>(), job.JobId, name, ex.FailureDetails.ToString());
             }
         }
 
@@ -448,10 +448,4 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
         StartedAt = startedAt,
         CompletedAt = context.CurrentUtcDateTime,
     };
-
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Job {JobId} has provider task {TaskId} (reused: {Reused}).")]
-    private static partial void LogSubmitted(ILogger logger, string jobId, string taskId, bool reused);
-
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Job {JobId} could not deliver its {Channel}: {Failure}")]
-    private static partial void LogDeliveryFailed(ILogger logger, string jobId, string channel, string failure);
 }
