@@ -151,7 +151,7 @@ public sealed partial class ImageJobOrchestrator : TaskOrchestrator<ImageJob, Jo
             });
         }
 
-        if (task!.Status != "SUCCEEDED")
+        if (!task!.IsSucceeded)
         {
             return await FinishAsync(context, job, result with
             {
