@@ -69,6 +69,12 @@ public static class DashScopeModels
     /// <summary>Task-query budget: 20 queries per second per account (<c>GET /tasks/{id}</c>).</summary>
     public const int TaskQueryRequestsPerSecond = 20;
 
+    /// <summary>
+    /// The share of each documented per-second limit (submits, task queries, upload policies) a caller should plan to
+    /// use: 0.8, leaving room for other callers on the account, late sends and network jitter.
+    /// </summary>
+    public const double LimitHeadroom = 0.8;
+
     /// <summary>Task ids and result URLs live this long; images must be copied out before.</summary>
     public static readonly TimeSpan ResultRetention = TimeSpan.FromHours(24);
 
