@@ -3,6 +3,7 @@ using ImageJobs.DashScope;
 using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Pipeline;
 using ImageJobs.Workflow.Polling;
+using ImageJobs.Workflow.Triggers;
 
 namespace ImageJobs.Workflow.Tests;
 
@@ -147,6 +148,26 @@ public sealed class ModelCatalogTests
         Assert.Equal(DashScopeTaskKind.TextToImage, KindOf(new JsonObject { ["prompt"] = "a cat", ["ref_img"] = Url }));
         Assert.Equal(DashScopeTaskKind.ImageToImage, KindOf(new JsonObject { ["prompt"] = "a cat", ["base_image_url"] = Url }));
         Assert.Equal(DashScopeTaskKind.ImageToImage, KindOf(new JsonObject { ["prompt"] = "a cat", ["images"] = new JsonArray(Url) }));
+    }
+
+    [Fact]
+    public void UploadJob_ImageEditWithMask_FillsBaseThenMask()
+    {
+        var job = JobIntake.UploadJob("expand/a.png", "etag-1", new Dictionary<string, string> { ["prompt"] = "p", ["mask"] = "blob%3Auploads%2Fm.png" }, new UploadOptions());
+
+        Assert.Equal(DashScopeModels.WanxImageEdit, (string?)job["model"]);
+        Assert.Equal(
+            """{"function":"expand","prompt":"p","base_image_url":"blob:uploads/expand/a.png","mask_image_url":"blob:uploads/m.png"}""",
+            job["input"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void UploadJob_Wan25_PutsTheUploadInItsImages()
+    {
+        var job = JobIntake.UploadJob("wan2.5-i2i-preview/a.png", "etag-1", new Dictionary<string, string> { ["mask"] = "ignored" }, new UploadOptions { DefaultPrompt = "p" });
+
+        Assert.Equal(DashScopeModels.Wan25ImageToImagePreview, (string?)job["model"]);
+        Assert.Equal("""{"prompt":"p","images":["blob:uploads/wan2.5-i2i-preview/a.png"]}""", job["input"]!.ToJsonString());
     }
 
     [Theory]
