@@ -17,8 +17,6 @@ public partial class DashScopeClient
     /// <summary>The scheme of inputs stored in DashScope's temporary storage.</summary>
     public const string TemporaryFileScheme = "oss://";
 
-    private const double PolicyHeadroom = 0.8;
-
     // Upload-policy calls are limited per account and model; every client of one key and model in this process shares
     // one bucket (the DI registration creates a client per resolution).
     private static readonly ConcurrentDictionary<string, TokenBucketRateLimiter> s_policyClocks = new(StringComparer.Ordinal);
@@ -226,7 +224,7 @@ public partial class DashScopeClient
             {
                 TokenLimit = 1,
                 TokensPerPeriod = 1,
-                ReplenishmentPeriod = TimeSpan.FromMilliseconds(Math.Ceiling(1000.0 / (DashScopeModels.UploadPolicyRequestsPerSecond * PolicyHeadroom))),
+                ReplenishmentPeriod = TimeSpan.FromMilliseconds(Math.Ceiling(1000.0 / (DashScopeModels.UploadPolicyRequestsPerSecond * DashScopeModels.LimitHeadroom))),
                 QueueLimit = int.MaxValue,
                 QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
                 AutoReplenishment = true,

@@ -40,7 +40,7 @@ public abstract class DashScopeImageRequest
             }
 
             var input = ToJson()["input"] as JsonObject;
-            return input is not null && (input.ContainsKey("images") || input.ContainsKey("base_image_url"))
+            return input is not null && DashScopeModelCatalog.HasImageToImageInput(input)
                 ? DashScopeTaskKind.ImageToImage
                 : DashScopeTaskKind.TextToImage;
         }
@@ -236,7 +236,7 @@ public sealed class WanxTextToImageRequest : DashScopeImageRequest
     {
         Put(input, "prompt", Prompt);
         Put(input, "negative_prompt", NegativePrompt);
-        Put(input, "ref_img", ReferenceImage);
+        Put(input, DashScopeModelCatalog.WanxReferenceImage.Name, ReferenceImage);
     }
 
     private protected override void WriteParameters(JsonObject parameters)
@@ -312,8 +312,8 @@ public sealed class WanxImageEditRequest : DashScopeImageRequest
     {
         Put(input, "function", Function);
         Put(input, "prompt", Prompt);
-        Put(input, "base_image_url", BaseImageUrl);
-        Put(input, "mask_image_url", MaskImageUrl);
+        Put(input, DashScopeModelCatalog.WanxBaseImage.Name, BaseImageUrl);
+        Put(input, DashScopeModelCatalog.WanxMaskImage.Name, MaskImageUrl);
     }
 
     private protected override void WriteParameters(JsonObject parameters)
@@ -374,7 +374,7 @@ public sealed class WanImageToImageRequest : DashScopeImageRequest
     {
         Put(input, "prompt", Prompt);
         Put(input, "negative_prompt", NegativePrompt);
-        input["images"] = new JsonArray([.. Images.Select(i => (JsonNode?)JsonValue.Create(i))]);
+        input[DashScopeModelCatalog.WanImages.Name] = new JsonArray([.. Images.Select(i => (JsonNode?)JsonValue.Create(i))]);
     }
 
     private protected override void WriteParameters(JsonObject parameters)

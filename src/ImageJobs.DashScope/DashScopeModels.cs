@@ -12,8 +12,10 @@ public enum DashScopeTaskKind
     ImageToImage,
 }
 
-/// <summary>The documented facts about one model: endpoint, typical latency, limits, defaults.</summary>
+/// <summary>The documented facts about one model: family, endpoint, typical latency, limits, defaults, image fields.
+/// Every profile is listed in <see cref="DashScopeModelCatalog"/>.</summary>
 /// <param name="Model">The model name sent in <c>model</c>.</param>
+/// <param name="Family">The request shape it shares with other models.</param>
 /// <param name="Kind">The image-synthesis endpoint it uses.</param>
 /// <param name="TypicalLatencyMin">Lower end of the documented typical task duration.</param>
 /// <param name="TypicalLatencyMax">Upper end of the documented typical task duration.</param>
@@ -23,9 +25,11 @@ public enum DashScopeTaskKind
 /// <param name="MaxImageCount">The largest allowed <c>parameters.n</c>.</param>
 /// <param name="BeijingOnly">True when the model exists only in the Beijing region.</param>
 /// <param name="SupportsSyncCall">True when the synchronous multimodal-generation call is available (qwen-image).</param>
-/// <param name="SuggestedPollInterval">A sensible interval between task queries for this model.</param>
+/// <param name="ImageFields">The image-valued fields of its <c>input</c>, in the order images are given (empty for
+/// text-only models).</param>
 public sealed record DashScopeModelProfile(
     string Model,
+    DashScopeModelFamily Family,
     DashScopeTaskKind Kind,
     TimeSpan TypicalLatencyMin,
     TimeSpan TypicalLatencyMax,
@@ -35,9 +39,16 @@ public sealed record DashScopeModelProfile(
     int MaxImageCount,
     bool BeijingOnly,
     bool SupportsSyncCall,
-    TimeSpan SuggestedPollInterval);
+    IReadOnlyList<DashScopeImageField> ImageFields)
+{
+    /// <summary>The most input images a request of this model carries (the sum over <see cref="ImageFields"/>).</summary>
+    public int MaxInputImages => ImageFields.Sum(f => f.MaxCount);
 
-/// <summary>Model names, per-model profiles and the account-wide limits, in one place.</summary>
+    /// <summary>The mask field, if the model takes one.</summary>
+    public DashScopeImageField? MaskField => ImageFields.FirstOrDefault(f => f.IsMask);
+}
+
+/// <summary>Model names and the account-wide limits; the per-model facts are in <see cref="DashScopeModelCatalog"/>.</summary>
 public static class DashScopeModels
 {
     /// <summary>Tongyi Wanxiang text-to-image (Beijing only).</summary>
@@ -58,6 +69,12 @@ public static class DashScopeModels
     /// <summary>Task-query budget: 20 queries per second per account (<c>GET /tasks/{id}</c>).</summary>
     public const int TaskQueryRequestsPerSecond = 20;
 
+    /// <summary>
+    /// The share of each documented per-second limit (submits, task queries, upload policies) a caller should plan to
+    /// use: 0.8, leaving room for other callers on the account, late sends and network jitter.
+    /// </summary>
+    public const double LimitHeadroom = 0.8;
+
     /// <summary>Task ids and result URLs live this long; images must be copied out before.</summary>
     public static readonly TimeSpan ResultRetention = TimeSpan.FromHours(24);
 
@@ -71,49 +88,25 @@ public static class DashScopeModels
     public static readonly TimeSpan TemporaryFileRetention = TimeSpan.FromHours(48);
 
     /// <summary>
-    /// Whether a model documents data URIs for an image field. wanx-v1's <c>input.ref_img</c> documents URLs only;
-    /// every other image field of these models takes a data URI too.
+    /// Whether a model documents data URIs for an image field (<see cref="DashScopeModelCatalog.AcceptsDataUri"/>).
     /// </summary>
     /// <param name="model">The model.</param>
     /// <param name="field">The JSON path, for example <c>input.ref_img</c>.</param>
     /// <returns>False where only URLs are documented.</returns>
-    public static bool AcceptsDataUri(string model, string field) =>
-        !(model == WanxV1 && field == "input.ref_img");
-
-    private static readonly Dictionary<string, DashScopeModelProfile> s_profiles = new(StringComparer.Ordinal)
-    {
-        [WanxV1] = new(WanxV1, DashScopeTaskKind.TextToImage, TimeSpan.FromSeconds(26), TimeSpan.FromSeconds(31),
-            SubmitRequestsPerSecond: 2, MaxConcurrentTasks: 1, DefaultImageCount: 4, MaxImageCount: 4,
-            BeijingOnly: true, SupportsSyncCall: false, SuggestedPollInterval: TimeSpan.FromSeconds(5)),
-        [WanxImageEdit] = new(WanxImageEdit, DashScopeTaskKind.ImageToImage, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15),
-            SubmitRequestsPerSecond: 2, MaxConcurrentTasks: 2, DefaultImageCount: 1, MaxImageCount: 4,
-            BeijingOnly: true, SupportsSyncCall: false, SuggestedPollInterval: TimeSpan.FromSeconds(3)),
-        [Wan25ImageToImagePreview] = new(Wan25ImageToImagePreview, DashScopeTaskKind.ImageToImage, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2),
-            SubmitRequestsPerSecond: 5, MaxConcurrentTasks: 5, DefaultImageCount: 4, MaxImageCount: 4,
-            BeijingOnly: false, SupportsSyncCall: false, SuggestedPollInterval: TimeSpan.FromSeconds(10)),
-        [QwenImage] = new(QwenImage, DashScopeTaskKind.TextToImage, TimeSpan.FromSeconds(14), TimeSpan.FromSeconds(20),
-            SubmitRequestsPerSecond: 2, MaxConcurrentTasks: 2, DefaultImageCount: 1, MaxImageCount: 1,
-            BeijingOnly: false, SupportsSyncCall: true, SuggestedPollInterval: TimeSpan.FromSeconds(3)),
-        [QwenImagePlus] = new(QwenImagePlus, DashScopeTaskKind.TextToImage, TimeSpan.FromSeconds(14), TimeSpan.FromSeconds(20),
-            SubmitRequestsPerSecond: 2, MaxConcurrentTasks: 2, DefaultImageCount: 1, MaxImageCount: 1,
-            BeijingOnly: false, SupportsSyncCall: true, SuggestedPollInterval: TimeSpan.FromSeconds(3)),
-    };
+    public static bool AcceptsDataUri(string model, string field) => DashScopeModelCatalog.AcceptsDataUri(model, field);
 
     /// <summary>Every model this library knows, in documentation order.</summary>
-    public static IReadOnlyList<string> All { get; } = [WanxV1, WanxImageEdit, Wan25ImageToImagePreview, QwenImage, QwenImagePlus];
+    public static IReadOnlyList<string> All { get; } = [.. DashScopeModelCatalog.Profiles.Select(p => p.Model)];
 
-    /// <summary>Every model profile, in documentation order.</summary>
-    public static IReadOnlyList<DashScopeModelProfile> Profiles { get; } = [.. All.Select(m => s_profiles[m])];
+    /// <summary>Every model profile, in documentation order (<see cref="DashScopeModelCatalog.Profiles"/>).</summary>
+    public static IReadOnlyList<DashScopeModelProfile> Profiles => DashScopeModelCatalog.Profiles;
 
     /// <summary>The profile of a model.</summary>
     /// <param name="model">The model name (case-sensitive, as DashScope spells it).</param>
     /// <param name="profile">The profile when known.</param>
     /// <returns>True when the model is known.</returns>
-    public static bool TryGetProfile(string? model, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DashScopeModelProfile? profile)
-    {
-        profile = null;
-        return model is not null && s_profiles.TryGetValue(model, out profile);
-    }
+    public static bool TryGetProfile(string? model, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DashScopeModelProfile? profile) =>
+        DashScopeModelCatalog.TryGet(model, out profile);
 
     /// <summary>The profile of a model.</summary>
     /// <param name="model">The model name.</param>
@@ -124,10 +117,11 @@ public static class DashScopeModels
             ? profile
             : throw new ArgumentException($"Unknown DashScope model '{model}'. Known: {string.Join(", ", All)}.", nameof(model));
 
-    /// <summary>True for qwen-image and qwen-image-plus.</summary>
+    /// <summary>True for the models of <see cref="DashScopeModelFamily.QwenImage"/> (qwen-image, qwen-image-plus).</summary>
     /// <param name="model">The model name.</param>
     /// <returns>True for the Qwen-Image family.</returns>
-    public static bool IsQwenImage(string? model) => model is QwenImage or QwenImagePlus;
+    public static bool IsQwenImage(string? model) =>
+        DashScopeModelCatalog.TryGet(model, out var profile) && profile.Family == DashScopeModelFamily.QwenImage;
 }
 
 /// <summary>The hosts DashScope serves result images from (signed OSS links, valid 24 hours).</summary>

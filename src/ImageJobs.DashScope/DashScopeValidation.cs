@@ -84,9 +84,6 @@ public static partial class DashScopeRequestValidator
     private const int Wan25MinPixels = 768 * 768;
     private const int Wan25MaxPixels = 1280 * 1280;
 
-    private static readonly string[] s_wan25Mimes =
-        [DashScopeImageData.Jpeg, DashScopeImageData.Png, DashScopeImageData.Bmp, DashScopeImageData.Webp];
-
     private static readonly string[] s_strengthFunctions =
         [WanxImageEditFunctions.StylizationAll, WanxImageEditFunctions.DescriptionEdit];
 
@@ -158,7 +155,7 @@ public static partial class DashScopeRequestValidator
             return v.Errors;
         }
 
-        if (!DashScopeModels.TryGetProfile(model, out _))
+        if (!DashScopeModelCatalog.TryGet(model, out var profile))
         {
             v.Add("model", $"model must be one of {Quote(DashScopeModels.All)}; got '{model}'.");
             return v.Errors;
@@ -171,16 +168,16 @@ public static partial class DashScopeRequestValidator
         }
 
         parameters ??= [];
-        switch (model)
+        switch (profile.Family)
         {
-            case DashScopeModels.WanxV1:
-                ValidateWanxV1(v, input, parameters);
+            case DashScopeModelFamily.WanxTextToImage:
+                ValidateWanxV1(v, profile, input, parameters);
                 break;
-            case DashScopeModels.WanxImageEdit:
-                ValidateImageEdit(v, input, parameters);
+            case DashScopeModelFamily.WanxImageEdit:
+                ValidateImageEdit(v, profile, input, parameters);
                 break;
-            case DashScopeModels.Wan25ImageToImagePreview:
-                ValidateWan25(v, input, parameters);
+            case DashScopeModelFamily.WanImageToImage:
+                ValidateWan25(v, profile, input, parameters);
                 break;
             default:
                 if (input.ContainsKey("messages"))
@@ -222,13 +219,14 @@ public static partial class DashScopeRequestValidator
         }
     }
 
-    private static void ValidateWanxV1(Checker v, JsonObject input, JsonObject parameters)
+    private static void ValidateWanxV1(Checker v, DashScopeModelProfile profile, JsonObject input, JsonObject parameters)
     {
-        v.Known(input, "input", ["prompt", "negative_prompt", "ref_img"]);
+        v.Known(input, "input", ["prompt", "negative_prompt", .. ImageFieldNames(profile)]);
         v.Known(parameters, "parameters", ["style", "size", "n", "seed", "ref_strength", "ref_mode"]);
         v.Text(input, "input", "prompt", required: true, MaxPromptLength);
         v.Text(input, "input", "negative_prompt", required: false, MaxNegativePromptLength);
-        var hasRef = v.Image(input["ref_img"], "input.ref_img", DashScopeImageData.SupportedMimeTypes);
+        var reference = DashScopeModelCatalog.WanxReferenceImage;
+        var hasRef = ValidateImages(v, profile, input).Contains(reference);
         v.OneOf(parameters, "parameters", "style", WanxStyles.All);
         v.OneOf(parameters, "parameters", "size", WanxSizes.All);
         v.Integer(parameters, "parameters", "n", 1, 4);
@@ -241,30 +239,30 @@ public static partial class DashScopeRequestValidator
             {
                 if (parameters.ContainsKey(name))
                 {
-                    v.Add($"parameters.{name}", $"parameters.{name} applies only with a reference image; set input.ref_img or remove it.");
+                    v.Add($"parameters.{name}", $"parameters.{name} applies only with a reference image; set {reference.Path} or remove it.");
                 }
             }
         }
     }
 
-    private static void ValidateImageEdit(Checker v, JsonObject input, JsonObject parameters)
+    private static void ValidateImageEdit(Checker v, DashScopeModelProfile profile, JsonObject input, JsonObject parameters)
     {
-        v.Known(input, "input", ["function", "prompt", "base_image_url", "mask_image_url"]);
+        v.Known(input, "input", ["function", "prompt", .. ImageFieldNames(profile)]);
         v.Known(parameters, "parameters",
             ["n", "seed", "watermark", "strength", "top_scale", "bottom_scale", "left_scale", "right_scale", "upscale_factor", "is_sketch"]);
         var function = v.OneOf(input, "input", "function", WanxImageEditFunctions.All, required: true);
         v.Text(input, "input", "prompt", required: true, MaxPromptLength);
-        v.Image(input["base_image_url"], "input.base_image_url", DashScopeImageData.SupportedMimeTypes, required: true);
-        var hasMask = v.Image(input["mask_image_url"], "input.mask_image_url", DashScopeImageData.SupportedMimeTypes);
-        if (function == WanxImageEditFunctions.DescriptionEditWithMask && !hasMask && input["mask_image_url"] is null)
+        var mask = DashScopeModelCatalog.WanxMaskImage;
+        var hasMask = ValidateImages(v, profile, input).Contains(mask);
+        if (function == WanxImageEditFunctions.DescriptionEditWithMask && !hasMask && input[mask.Name] is null)
         {
-            v.Add("input.mask_image_url",
-                "input.mask_image_url is required when input.function is 'description_edit_with_mask' (white = edit, black = keep).");
+            v.Add(mask.Path,
+                $"{mask.Path} is required when input.function is 'description_edit_with_mask' (white = edit, black = keep).");
         }
-        else if (function is not null && function != WanxImageEditFunctions.DescriptionEditWithMask && input.ContainsKey("mask_image_url"))
+        else if (function is not null && function != WanxImageEditFunctions.DescriptionEditWithMask && input.ContainsKey(mask.Name))
         {
-            v.Add("input.mask_image_url",
-                $"input.mask_image_url is allowed only when input.function is 'description_edit_with_mask'; input.function is '{function}'.");
+            v.Add(mask.Path,
+                $"{mask.Path} is allowed only when input.function is 'description_edit_with_mask'; input.function is '{function}'.");
         }
 
         v.Integer(parameters, "parameters", "n", 1, 4);
@@ -294,32 +292,13 @@ public static partial class DashScopeRequestValidator
         v.OnlyFor(parameters, "is_sketch", function, [WanxImageEditFunctions.Doodle]);
     }
 
-    private static void ValidateWan25(Checker v, JsonObject input, JsonObject parameters)
+    private static void ValidateWan25(Checker v, DashScopeModelProfile profile, JsonObject input, JsonObject parameters)
     {
-        v.Known(input, "input", ["prompt", "negative_prompt", "images"]);
+        v.Known(input, "input", ["prompt", "negative_prompt", .. ImageFieldNames(profile)]);
         v.Known(parameters, "parameters", ["size", "n", "seed", "watermark", "prompt_extend"]);
         v.Text(input, "input", "prompt", required: true, MaxWan25PromptLength);
         v.Text(input, "input", "negative_prompt", required: false, MaxNegativePromptLength);
-        var images = input["images"];
-        if (images is null)
-        {
-            v.Add("input.images", "input.images is required: 1 to 3 images (http(s) URLs or data URIs).");
-        }
-        else if (images is not JsonArray array)
-        {
-            v.Add("input.images", "input.images must be an array of 1 to 3 images (http(s) URLs or data URIs).");
-        }
-        else if (array.Count is < 1 or > 3)
-        {
-            v.Add("input.images", $"input.images must hold 1 to 3 images; got {array.Count}.");
-        }
-        else
-        {
-            for (var i = 0; i < array.Count; i++)
-            {
-                v.Image(array[i], $"input.images[{i}]", s_wan25Mimes, required: true);
-            }
-        }
+        ValidateImages(v, profile, input);
 
         if (v.String(parameters, "parameters", "size") is { } size)
         {
@@ -428,6 +407,59 @@ public static partial class DashScopeRequestValidator
         v.Integer(parameters, "parameters", "seed", 0, MaxSeed);
         v.Boolean(parameters, "parameters", "watermark");
         v.Boolean(parameters, "parameters", "prompt_extend");
+    }
+
+    private static string[] ImageFieldNames(DashScopeModelProfile profile) => [.. profile.ImageFields.Select(f => f.Name)];
+
+    // Checks every image field of the model, in catalog order; returns the fields present and valid.
+    private static HashSet<DashScopeImageField> ValidateImages(Checker v, DashScopeModelProfile profile, JsonObject input)
+    {
+        var valid = new HashSet<DashScopeImageField>();
+        foreach (var field in profile.ImageFields)
+        {
+            if (!field.IsArray)
+            {
+                if (v.Image(input[field.Name], field.Path, field.MimeTypes, field.Required))
+                {
+                    valid.Add(field);
+                }
+
+                continue;
+            }
+
+            var count = $"{field.MinCount} to {field.MaxCount}";
+            var node = input[field.Name];
+            if (node is null)
+            {
+                if (field.Required)
+                {
+                    v.Add(field.Path, $"{field.Path} is required: {count} images (http(s) URLs or data URIs).");
+                }
+            }
+            else if (node is not JsonArray array)
+            {
+                v.Add(field.Path, $"{field.Path} must be an array of {count} images (http(s) URLs or data URIs).");
+            }
+            else if (array.Count < field.MinCount || array.Count > field.MaxCount)
+            {
+                v.Add(field.Path, $"{field.Path} must hold {count} images; got {array.Count}.");
+            }
+            else
+            {
+                var all = true;
+                for (var i = 0; i < array.Count; i++)
+                {
+                    all &= v.Image(array[i], field.ItemPath(i), field.MimeTypes, required: true);
+                }
+
+                if (all)
+                {
+                    valid.Add(field);
+                }
+            }
+        }
+
+        return valid;
     }
 
     internal static string Quote(IEnumerable<string> values) => string.Join(", ", values.Select(x => $"'{x}'"));

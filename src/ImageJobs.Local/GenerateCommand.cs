@@ -190,35 +190,18 @@ public static class GenerateCommand
             input["negative_prompt"] = request.NegativePrompt;
         }
 
-        switch (request.Model)
+        if (DashScopeModelCatalog.TryGet(request.Model, out var profile) && profile.Family == DashScopeModelFamily.WanxImageEdit)
         {
-            case DashScopeModels.WanxV1 when images.Count > 0:
-                input["ref_img"] = images[0];
-                break;
-            case DashScopeModels.WanxImageEdit:
-                input["function"] = request.Function;
-                if (images.Count > 0)
-                {
-                    input["base_image_url"] = images[0];
-                }
-
-                if (images.Count > 1)
-                {
-                    input["mask_image_url"] = images[1];
-                }
-
-                break;
-            case DashScopeModels.Wan25ImageToImagePreview:
-                input["images"] = new JsonArray([.. images.Select(i => (JsonNode?)i)]);
-                break;
-            default:
-                if (images.Count > 0)
-                {
-                    throw new ArgumentException($"--image is not used by {request.Model}.");
-                }
-
-                break;
+            input["function"] = request.Function;
         }
+
+        // The images fill the model's image fields in order (the catalog's ImageFields); a text-only model takes none.
+        if (DashScopeModelCatalog.ImageFieldsOf(request.Model).Count == 0 && images.Count > 0)
+        {
+            throw new ArgumentException($"--image is not used by {request.Model}.");
+        }
+
+        DashScopeModelCatalog.WriteImages(request.Model, input, images);
 
         var parameters = new JsonObject();
         foreach (var pair in request.Parameters)

@@ -31,10 +31,11 @@ public sealed class GetTaskActivity(DashScopeClient client, DurationLearning dur
 
         var (active, _, ahead) = pollers.Touch(input.JobId, input.Model, task.SubmitTime);
         var status = task.Status.ToString();
-        if (status is "SUCCEEDED" or "FAILED" or "CANCELED" or "UNKNOWN")
+        var succeeded = task.Status == DashScopeTaskStatus.Succeeded;
+        if (task.Status.IsTerminal)
         {
             pollers.Remove(input.JobId);
-            if (status == "SUCCEEDED" && task.ScheduledTime is { } started && task.EndTime is { } ended && ended > started)
+            if (succeeded && task.ScheduledTime is { } started && task.EndTime is { } ended && ended > started)
             {
                 await durations.RecordAsync(input.Model, ended - started, cancellationToken);
             }
@@ -45,19 +46,18 @@ public sealed class GetTaskActivity(DashScopeClient client, DurationLearning dur
             r.IsSuccess ? null : new JobError(r.Code ?? "ImageFailed", r.Message ?? "The provider produced no image."),
             r.OriginalPrompt,
             r.ActualPrompt)).ToList();
-        var error = task.Code is not null || status is "FAILED" or "CANCELED" or "UNKNOWN"
-            ? new JobError(task.Code ?? status, task.Message ?? status switch
-            {
-                "UNKNOWN" => "The provider does not know the task (it expired after 24 hours, or never existed).",
-                "CANCELED" => "The task was cancelled at the provider.",
-                _ => "The provider failed the task.",
-            })
+        var error = task.Code is not null || (task.Status.IsTerminal && !succeeded)
+            ? new JobError(task.Code ?? status, task.Message ?? (task.Status == DashScopeTaskStatus.Unknown
+                ? "The provider does not know the task (it expired after 24 hours, or never existed)."
+                : task.Status == DashScopeTaskStatus.Canceled
+                    ? "The task was cancelled at the provider."
+                    : "The provider failed the task."))
             : null;
         var window = await durations.GetWindowAsync(input.Model, cancellationToken);
         var concurrency = DashScopeModels.TryGetProfile(input.Model, out var profile) ? profile.MaxConcurrentTasks : 1;
         // FIFO per model: this task starts once all but concurrency - 1 of the tasks ahead have ended; the running ones
         // are on average half done.
         var queueWait = (window.Min + window.Max) / 2 * (Math.Max(0, ahead - concurrency + 0.5) / concurrency);
-        return new TaskSnapshot(status, task.ScheduledTime, task.EndTime, status == "SUCCEEDED" ? null : error, results, window, active, queueWait);
+        return new TaskSnapshot(status, task.ScheduledTime, task.EndTime, succeeded ? null : error, results, window, active, queueWait);
     }
 }

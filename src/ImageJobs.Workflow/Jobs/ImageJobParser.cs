@@ -285,29 +285,10 @@ public static partial class ImageJobParser
         return StorageNamePattern().IsMatch(container) && name.Length <= 1024 ? (container, name) : null;
     }
 
-    /// <summary>The image-valued fields of a DashScope input, with their JSON paths.</summary>
-    public static IEnumerable<(string Path, JsonValue Node)> ImageFields(JsonObject input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        foreach (var name in (string[])["ref_img", "base_image_url", "mask_image_url"])
-        {
-            if (input[name] is JsonValue value)
-            {
-                yield return ("input." + name, value);
-            }
-        }
-
-        if (input["images"] is JsonArray images)
-        {
-            for (var i = 0; i < images.Count; i++)
-            {
-                if (images[i] is JsonValue value)
-                {
-                    yield return (FormattableString.Invariant($"input.images[{i}]"), value);
-                }
-            }
-        }
-    }
+    /// <summary>The image-valued fields of a DashScope input, with their JSON paths (the fields
+    /// <see cref="DashScopeModelCatalog"/> lists).</summary>
+    public static IEnumerable<(string Path, JsonValue Node)> ImageFields(JsonObject input) =>
+        DashScopeModelCatalog.ImageValues(input);
 
     // What DashScope would refuse only after the task is paid for, or what would pay for nothing: a prompt of
     // nothing but control characters ("\u0000"), integer parameters written as 1.0, 1e0 or -0.0.

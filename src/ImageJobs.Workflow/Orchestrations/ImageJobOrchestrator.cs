@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ImageJobs.DashScope;
 using ImageJobs.Workflow.Activities;
 using ImageJobs.Workflow.Events;
 using ImageJobs.Workflow.Jobs;
@@ -151,7 +152,7 @@ public sealed class ImageJobOrchestrator : TaskOrchestrator<ImageJob, JobResult>
             });
         }
 
-        if (task!.Status != "SUCCEEDED")
+        if (!task!.IsSucceeded)
         {
             return await FinishAsync(context, job, result with
             {
@@ -292,7 +293,7 @@ public sealed class ImageJobOrchestrator : TaskOrchestrator<ImageJob, JobResult>
         // Assume the task starts at once (it usually does); a PENDING answer says it is queued behind others.
         var running = resumed?.Running ?? true;
         var startedRunning = resumed?.StartedRunning ?? submittedAt;
-        var providerStatus = resumed?.ProviderStatus ?? "PENDING";
+        var providerStatus = resumed?.ProviderStatus ?? DashScopeTaskStatus.Pending.Value;
         var activeJobs = resumed?.ActiveJobs ?? 1;
         var queueWait = resumed?.QueueWait ?? TimeSpan.Zero;
         window = resumed?.Window ?? window;

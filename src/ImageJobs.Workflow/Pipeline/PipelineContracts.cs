@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ImageJobs.DashScope;
 using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Polling;
 using ImageJobs.Workflow.Results;
@@ -57,13 +58,19 @@ public sealed record TaskSnapshot(
     string Status, DateTimeOffset? ScheduledTime, DateTimeOffset? EndTime, JobError? Error,
     IReadOnlyList<TaskResultItem> Results, DurationWindow Window, int ActiveJobs, TimeSpan QueueWait = default)
 {
-    /// <summary>True for SUCCEEDED, FAILED, CANCELED and UNKNOWN: polling stops.</summary>
+    /// <summary>True for SUCCEEDED, FAILED, CANCELED and UNKNOWN (<see cref="DashScopeTaskStatus.IsTerminal"/>): polling stops.</summary>
     [JsonIgnore]
-    public bool IsTerminal => Status is "SUCCEEDED" or "FAILED" or "CANCELED" or "UNKNOWN";
+    public bool IsTerminal => ProviderStatus.IsTerminal;
+
+    /// <summary>True when the task ended with SUCCEEDED.</summary>
+    [JsonIgnore]
+    public bool IsSucceeded => ProviderStatus == DashScopeTaskStatus.Succeeded;
 
     /// <summary>True once the provider started the task (anything past PENDING).</summary>
     [JsonIgnore]
-    public bool IsRunning => Status != "PENDING";
+    public bool IsRunning => ProviderStatus != DashScopeTaskStatus.Pending;
+
+    private DashScopeTaskStatus ProviderStatus => new(Status ?? string.Empty);
 }
 
 /// <summary>One entry of a task's results.</summary>

@@ -35,9 +35,6 @@ public sealed record PacingSlot(
 /// </summary>
 public sealed class ProviderPacing
 {
-    /// <summary>The share of each limit used.</summary>
-    public const double Headroom = 0.8;
-
     /// <summary>The longest an activity waits in place for its submit slot.</summary>
     public static readonly TimeSpan MaxInlineWait = TimeSpan.FromSeconds(3);
 
@@ -62,10 +59,10 @@ public sealed class ProviderPacing
     public static readonly TimeSpan MinMargin = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
-    /// The spare time of each window: <c>window × (1 / </c><see cref="Headroom"/><c> - 1)</c> (a quarter of a window), at
+    /// The spare time of each window: <c>window × (1 / </c><see cref="DashScopeModels.LimitHeadroom"/><c> - 1)</c> (a quarter of a window), at
     /// least <see cref="MinMargin"/>.
     /// </summary>
-    public TimeSpan Margin => TimeSpan.FromTicks(Math.Max((long)(_window.Ticks * ((1 / Headroom) - 1)), MinMargin.Ticks));
+    public TimeSpan Margin => TimeSpan.FromTicks(Math.Max((long)(_window.Ticks * ((1 / DashScopeModels.LimitHeadroom) - 1)), MinMargin.Ticks));
 
     /// <summary>
     /// How late a reserved slot may still be used: 40 % of the <see cref="Margin"/> (a tenth of a window), leaving the

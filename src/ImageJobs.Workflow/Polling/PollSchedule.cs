@@ -1,3 +1,5 @@
+using ImageJobs.DashScope;
+
 namespace ImageJobs.Workflow.Polling;
 
 /// <summary>The running time a model's tasks are expected to take: documented, or learned from recent tasks.</summary>
@@ -49,11 +51,12 @@ public sealed record PollScheduleOptions
     /// <summary>The longest wait between two polls. Default 30 s.</summary>
     public TimeSpan MaxInterval { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The account-wide task-query limit (DashScope: 20 per second).</summary>
-    public double QueryBudgetPerSecond { get; init; } = 20;
+    /// <summary>The account-wide task-query limit. Default <see cref="DashScopeModels.TaskQueryRequestsPerSecond"/>.</summary>
+    public double QueryBudgetPerSecond { get; init; } = DashScopeModels.TaskQueryRequestsPerSecond;
 
-    /// <summary>The share of <see cref="QueryBudgetPerSecond"/> this app plans to use, leaving room for others. Default 0.8.</summary>
-    public double BudgetShare { get; init; } = 0.8;
+    /// <summary>The share of <see cref="QueryBudgetPerSecond"/> this app plans to use, leaving room for others. Default
+    /// <see cref="DashScopeModels.LimitHeadroom"/>.</summary>
+    public double BudgetShare { get; init; } = DashScopeModels.LimitHeadroom;
 
     /// <summary>
     /// These options for a provider whose per-second limits count over <paramref name="windowSeconds"/> seconds (an

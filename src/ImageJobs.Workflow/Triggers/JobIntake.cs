@@ -199,16 +199,15 @@ public sealed class JobIntake(OutboundUrlGuard guard, ImageJobsOptions options)
         if (folder == DashScopeModels.Wan25ImageToImagePreview)
         {
             model = folder;
-            input = new JsonObject { ["prompt"] = prompt, ["images"] = new JsonArray(reference) };
+            input = new JsonObject { ["prompt"] = prompt };
+            DashScopeModelCatalog.WriteImages(model, input, [reference]);
         }
         else if (WanxImageEditFunctions.All.Contains(folder))
         {
             model = DashScopeModels.WanxImageEdit;
-            input = new JsonObject { ["function"] = folder, ["prompt"] = prompt, ["base_image_url"] = reference };
-            if (meta.TryGetValue("mask", out var mask))
-            {
-                input["mask_image_url"] = Uri.UnescapeDataString(mask);
-            }
+            input = new JsonObject { ["function"] = folder, ["prompt"] = prompt };
+            DashScopeModelCatalog.WriteImages(model, input,
+                meta.TryGetValue("mask", out var mask) ? [reference, Uri.UnescapeDataString(mask)] : [reference]);
         }
         else
         {
