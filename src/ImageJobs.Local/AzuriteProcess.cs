@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using ImageJobs.Workflow.Hosting;
+using ImageJobs.Workflow.Storage;
 
 namespace ImageJobs.Local;
 

@@ -4,10 +4,9 @@ using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using ImageJobs.DashScope;
 using ImageJobs.Workflow.Durable;
-using Microsoft.DurableTask.Client;
+using ImageJobs.Workflow.Intake;
 using ImageJobs.Workflow.Jobs;
-using ImageJobs.Workflow.Pipeline;
-using ImageJobs.Workflow.Triggers;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ImageJobs.Local;

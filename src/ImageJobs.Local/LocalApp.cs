@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
 using ImageJobs.Local.Durable;
+using ImageJobs.Workflow.Api;
 using ImageJobs.Workflow.Durable;
 using ImageJobs.Workflow.Hosting;
-using ImageJobs.Workflow.Http;
+using ImageJobs.Workflow.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

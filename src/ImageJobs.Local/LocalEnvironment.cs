@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using ImageJobs.DashScope.Emulator;
 using ImageJobs.Workflow.Hosting;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Storage;
 using Microsoft.Extensions.Configuration;
 
 namespace ImageJobs.Local;

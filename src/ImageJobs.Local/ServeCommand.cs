@@ -1,4 +1,4 @@
-using ImageJobs.Workflow.Http;
+using ImageJobs.Workflow.Api;
 using Microsoft.AspNetCore.Builder;
 
 namespace ImageJobs.Local;

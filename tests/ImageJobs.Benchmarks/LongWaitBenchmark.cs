@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using ImageJobs.Workflow.Durable;
+using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Orchestrations;
-using ImageJobs.Workflow.Pipeline;
 using Microsoft.DurableTask.Client;
 
 namespace ImageJobs.Benchmarks;

@@ -4,11 +4,11 @@ using System.Text.Json.Nodes;
 using ImageJobs.DashScope;
 using ImageJobs.DashScope.Emulator;
 using ImageJobs.Workflow.Durable;
-using ImageJobs.Workflow.Pipeline;
-using ImageJobs.Workflow.Results;
-using Microsoft.Extensions.DependencyInjection;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Storage;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ImageJobs.Benchmarks;
 

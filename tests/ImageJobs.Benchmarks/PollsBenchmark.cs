@@ -4,8 +4,8 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using ImageJobs.DashScope;
 using ImageJobs.Workflow.Durable;
-using ImageJobs.Workflow.Pipeline;
-using ImageJobs.Workflow.Polling;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Provider;
 using Microsoft.DurableTask.Client;
 
 namespace ImageJobs.Benchmarks;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using ImageJobs.DashScope;
-using ImageJobs.Workflow.Polling;
+using ImageJobs.Workflow.Provider;
 
 namespace ImageJobs.Benchmarks;
 

@@ -6,7 +6,7 @@ using ImageJobs.DashScope;
 using ImageJobs.DashScope.Emulator;
 using ImageJobs.Local;
 using ImageJobs.Testing;
-using ImageJobs.Workflow.Triggers;
+using ImageJobs.Workflow.Intake;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

@@ -1,5 +1,6 @@
 using ImageJobs.Functions.Hosting;
 using ImageJobs.Workflow.Hosting;
+using ImageJobs.Workflow.Storage;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;

@@ -2,10 +2,10 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using ImageJobs.Testing;
+using ImageJobs.Workflow.Api;
 using ImageJobs.Workflow.Hosting;
-using ImageJobs.Workflow.Http;
 using ImageJobs.Workflow.Jobs;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Storage;
 using Microsoft.AspNetCore.Http;
 
 namespace ImageJobs.Functions.Tests;

@@ -5,8 +5,6 @@ using Azure.Storage.Queues.Models;
 using ImageJobs.Functions.Triggers;
 using ImageJobs.Workflow.Durable;
 using ImageJobs.Workflow.Hosting;
-using ImageJobs.Workflow.Http;
-using ImageJobs.Workflow.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;

@@ -5,7 +5,7 @@ using Grpc.Net.Client;
 using ImageJobs.Functions.Triggers;
 using ImageJobs.Testing;
 using ImageJobs.Workflow.Hosting;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Storage;
 using Microsoft.DurableTask.Client.Grpc;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;

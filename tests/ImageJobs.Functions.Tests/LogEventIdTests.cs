@@ -3,7 +3,7 @@ using ImageJobs.DashScope;
 using ImageJobs.DashScope.Emulator;
 using ImageJobs.Functions.Triggers;
 using ImageJobs.Local;
-using ImageJobs.Workflow.Http;
+using ImageJobs.Workflow.Api;
 using Microsoft.Extensions.Logging;
 
 namespace ImageJobs.Functions.Tests;

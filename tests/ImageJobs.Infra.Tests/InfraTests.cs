@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ImageJobs.Workflow.Hosting;
 using ImageJobs.Workflow.Jobs;
-using ImageJobs.Workflow.Pipeline;
 
 namespace ImageJobs.Infra.Tests;
 

@@ -2,7 +2,9 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using ImageJobs.Local.Tests.Infrastructure;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Hosting;
+using ImageJobs.Workflow.Intake;
+using ImageJobs.Workflow.Jobs;
 
 namespace ImageJobs.Local.Tests;
 
@@ -270,7 +272,7 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
 
         Assert.Contains(receipts, r => r["blob"]!.GetValue<string>() == wrongFolder && r["error"] is not null);
         var goodJob = receipts.Single(r => r["blob"]!.GetValue<string>() == good)["jobId"]!.GetValue<string>();
-        Assert.Equal(Workflow.Pipeline.JobStatus.Succeeded, (await app.WaitForJobAsync(goodJob)).Status);
+        Assert.Equal(Workflow.Jobs.JobStatus.Succeeded, (await app.WaitForJobAsync(goodJob)).Status);
     }
 
     [Fact]
@@ -301,7 +303,7 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
 
             return null;
         }, "a job for the upload after the poisoned one");
-        Assert.Equal(Workflow.Pipeline.JobStatus.Succeeded, (await app.WaitForJobAsync(goodJob)).Status);
+        Assert.Equal(Workflow.Jobs.JobStatus.Succeeded, (await app.WaitForJobAsync(goodJob)).Status);
 
         var poison = app.Queues.GetQueueClient(ImageJobsOptions.PoisonQueue);
         var record = await Eventually.GetAsync(async () =>
@@ -367,6 +369,6 @@ public sealed class BadInputTests(BadInputTests.Fixture fixture) : IClassFixture
         var reason = envelope["reason"]!.GetValue<string>();
         Assert.Contains(field, reason, StringComparison.Ordinal);
         Assert.Contains(envelope["errors"]!.AsArray(), e => e!["field"]!.GetValue<string>() == field);
-        Assert.Null(await fixture.App.Client.GetInstanceAsync(ImageJobs.Workflow.Triggers.JobIntake.QueueJobId(sent.MessageId)));
+        Assert.Null(await fixture.App.Client.GetInstanceAsync(ImageJobs.Workflow.Intake.JobIntake.QueueJobId(sent.MessageId)));
     }
 }

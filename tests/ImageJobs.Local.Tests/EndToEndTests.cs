@@ -4,11 +4,13 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs.Models;
 using ImageJobs.Local.Tests.Infrastructure;
+using ImageJobs.Workflow.Delivery;
 using ImageJobs.Workflow.Durable;
+using ImageJobs.Workflow.Hosting;
+using ImageJobs.Workflow.Intake;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Storage;
 using Microsoft.DurableTask.Client;
-using ImageJobs.Workflow.Events;
-using ImageJobs.Workflow.Pipeline;
-using ImageJobs.Workflow.Results;
 
 namespace ImageJobs.Local.Tests;
 
@@ -199,7 +201,7 @@ public sealed class EndToEndTests(EndToEndTests.Fixture fixture) : IClassFixture
         await queue.CreateIfNotExistsAsync();
         var job = new JsonObject { ["model"] = "qwen-image", ["input"] = new JsonObject { ["prompt"] = "no id" } };
         var sent = (await queue.SendMessageAsync(job.ToJsonString())).Value;
-        var jobId = ImageJobs.Workflow.Triggers.JobIntake.QueueJobId(sent.MessageId);
+        var jobId = ImageJobs.Workflow.Intake.JobIntake.QueueJobId(sent.MessageId);
 
         await Eventually.GetAsync(() => app.Client.GetInstanceAsync(jobId), $"the queue trigger to start '{jobId}'");
         Assert.Equal(JobStatus.Succeeded, (await app.WaitForJobAsync(jobId)).Status);

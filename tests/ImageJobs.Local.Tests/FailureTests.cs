@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
-using ImageJobs.Workflow.Events;
 using ImageJobs.DashScope.Emulator;
 using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Testing;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Delivery;
+using ImageJobs.Workflow.Jobs;
 
 namespace ImageJobs.Local.Tests;
 

@@ -2,8 +2,9 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using ImageJobs.Local.Tests.Infrastructure;
-using ImageJobs.Workflow.Pipeline;
-using ImageJobs.Workflow.Triggers;
+using ImageJobs.Workflow.Hosting;
+using ImageJobs.Workflow.Intake;
+using ImageJobs.Workflow.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ImageJobs.Local.Tests;

@@ -3,8 +3,8 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using ImageJobs.Local.Tests.Infrastructure;
+using ImageJobs.Workflow.Intake;
 using ImageJobs.Workflow.Jobs;
-using ImageJobs.Workflow.Triggers;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 

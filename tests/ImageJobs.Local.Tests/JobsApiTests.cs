@@ -1,10 +1,10 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using ImageJobs.Workflow.Events;
 using ImageJobs.DashScope.Emulator;
 using ImageJobs.Local.Tests.Infrastructure;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Delivery;
+using ImageJobs.Workflow.Jobs;
 
 namespace ImageJobs.Local.Tests;
 

@@ -1,16 +1,16 @@
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using ImageJobs.DashScope.Emulator;
-using ImageJobs.Local.Tests.Infrastructure;
-using ImageJobs.Workflow.Orchestrations;
-using ImageJobs.Testing;
 using ImageJobs.Local.Durable;
-using ImageJobs.Workflow.Http;
+using ImageJobs.Local.Tests.Infrastructure;
+using ImageJobs.Testing;
+using ImageJobs.Workflow.Api;
+using ImageJobs.Workflow.Orchestrations;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ImageJobs.Local.Tests;
 

@@ -4,7 +4,6 @@ using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Testing;
 using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Orchestrations;
-using ImageJobs.Workflow.Pipeline;
 using Xunit.Abstractions;
 
 namespace ImageJobs.Local.Tests;

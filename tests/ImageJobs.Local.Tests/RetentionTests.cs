@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Testing;
+using ImageJobs.Workflow.Hosting;
 using ImageJobs.Workflow.Jobs;
-using ImageJobs.Workflow.Pipeline;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;

@@ -13,8 +13,8 @@ using Azure.Storage.Blobs.Specialized;
 using Azure.Storage.Queues;
 using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Testing;
-using ImageJobs.Workflow.Pipeline;
-using ImageJobs.Workflow.Triggers;
+using ImageJobs.Workflow.Hosting;
+using ImageJobs.Workflow.Intake;
 
 namespace ImageJobs.Local.Tests;
 

@@ -6,7 +6,7 @@ using Azure.Storage.Queues;
 using ImageJobs.DashScope.Emulator;
 using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Testing;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Jobs;
 
 namespace ImageJobs.Local.Tests;
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Testing;
+using ImageJobs.Workflow.Jobs;
 
 namespace ImageJobs.Local.Tests;
 
@@ -84,7 +85,7 @@ public sealed class SsrfTests(SsrfTests.Fixture fixture) : IClassFixture<SsrfTes
 
         var result = await fixture.App.WaitForJobAsync(id);
 
-        Assert.Equal(Workflow.Pipeline.JobStatus.Succeeded, result.Status);
+        Assert.Equal(Workflow.Jobs.JobStatus.Succeeded, result.Status);
         var attempts = fixture.Webhooks.Deliveries.Count(d => d.Id?.StartsWith(id, StringComparison.Ordinal) == true);
         Assert.Equal(1, attempts); // a refused hop is not retried
         Assert.Contains(fixture.App.Logs.Entries, e => e.Contains(id, StringComparison.Ordinal) && e.Contains("refused", StringComparison.OrdinalIgnoreCase));
@@ -102,7 +103,7 @@ public sealed class SsrfTests(SsrfTests.Fixture fixture) : IClassFixture<SsrfTes
 
         var result = await app.WaitForJobAsync(id);
 
-        Assert.Equal(Workflow.Pipeline.JobStatus.Succeeded, result.Status);
+        Assert.Equal(Workflow.Jobs.JobStatus.Succeeded, result.Status);
         Assert.Equal(1, fixture.Webhooks.Deliveries.Count(d => d.Id?.StartsWith(id, StringComparison.Ordinal) == true)); // the redirect, once
         Assert.Empty(other.Deliveries);
         Assert.Contains(app.Logs.Entries, e => e.Contains(id, StringComparison.Ordinal) && e.Contains("another host", StringComparison.Ordinal));

@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
 using ImageJobs.Local.Tests.Infrastructure;
 using ImageJobs.Testing;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Storage;
 using Microsoft.Extensions.Configuration;
 
 namespace ImageJobs.Local.Tests;

@@ -1,4 +1,5 @@
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Provider;
+
 
 namespace ImageJobs.Workflow.Tests;
 

@@ -3,7 +3,7 @@ using Azure.Storage.Blobs.Models;
 using ImageJobs.Testing;
 using ImageJobs.Workflow.Activities;
 using ImageJobs.Workflow.Hosting;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -4,8 +4,10 @@ using ImageJobs.DashScope;
 using ImageJobs.DashScope.Emulator;
 using ImageJobs.Testing;
 using ImageJobs.Workflow.Activities;
+using ImageJobs.Workflow.Hosting;
 using ImageJobs.Workflow.Orchestrations;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Provider;
+using ImageJobs.Workflow.Storage;
 
 namespace ImageJobs.Workflow.Tests;
 

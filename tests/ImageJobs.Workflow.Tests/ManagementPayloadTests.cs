@@ -1,5 +1,5 @@
 using System.Text.Json;
-using ImageJobs.Workflow.Http;
+using ImageJobs.Workflow.Api;
 using Microsoft.AspNetCore.Http;
 
 namespace ImageJobs.Workflow.Tests;

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using ImageJobs.DashScope;
+using ImageJobs.Workflow.Activities;
+using ImageJobs.Workflow.Intake;
 using ImageJobs.Workflow.Jobs;
-using ImageJobs.Workflow.Pipeline;
-using ImageJobs.Workflow.Polling;
-using ImageJobs.Workflow.Triggers;
+using ImageJobs.Workflow.Provider;
 
 namespace ImageJobs.Workflow.Tests;
 

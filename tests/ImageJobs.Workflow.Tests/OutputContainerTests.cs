@@ -1,5 +1,4 @@
 using ImageJobs.Workflow.Hosting;
-using ImageJobs.Workflow.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

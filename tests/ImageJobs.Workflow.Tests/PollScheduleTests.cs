@@ -1,4 +1,5 @@
-using ImageJobs.Workflow.Polling;
+using ImageJobs.Workflow.Provider;
+
 
 namespace ImageJobs.Workflow.Tests;
 

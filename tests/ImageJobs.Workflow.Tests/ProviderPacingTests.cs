@@ -3,7 +3,9 @@ using Azure.Core.Pipeline;
 using Azure.Storage.Blobs;
 using ImageJobs.DashScope;
 using ImageJobs.Testing;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Hosting;
+using ImageJobs.Workflow.Provider;
+using ImageJobs.Workflow.Storage;
 
 namespace ImageJobs.Workflow.Tests;
 

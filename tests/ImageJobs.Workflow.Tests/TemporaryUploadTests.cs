@@ -3,10 +3,12 @@ using Azure.Storage.Blobs;
 using ImageJobs.DashScope;
 using ImageJobs.DashScope.Emulator;
 using ImageJobs.Testing;
+using ImageJobs.Workflow.Activities;
+using ImageJobs.Workflow.Hosting;
 using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Outbound;
-using ImageJobs.Workflow.Activities;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Provider;
+using ImageJobs.Workflow.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ImageJobs.Workflow.Tests;

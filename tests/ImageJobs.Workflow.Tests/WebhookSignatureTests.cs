@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using ImageJobs.Workflow.Events;
+using ImageJobs.Workflow.Delivery;
 
 namespace ImageJobs.Workflow.Tests;
 

@@ -1,3 +1,4 @@
+using ImageJobs.Workflow.Api;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 

@@ -1,5 +1,5 @@
 using ImageJobs.Functions.Http;
-using ImageJobs.Workflow.Http;
+using ImageJobs.Workflow.Api;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;

@@ -1,7 +1,7 @@
 using ImageJobs.Workflow.Activities;
+using ImageJobs.Workflow.Delivery;
 using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Orchestrations;
-using ImageJobs.Workflow.Pipeline;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;

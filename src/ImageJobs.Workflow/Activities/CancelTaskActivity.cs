@@ -1,5 +1,4 @@
 using ImageJobs.DashScope;
-using ImageJobs.Workflow.Pipeline;
 using Microsoft.DurableTask;
 
 namespace ImageJobs.Workflow.Activities;

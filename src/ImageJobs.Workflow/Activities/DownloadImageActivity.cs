@@ -1,7 +1,8 @@
 using ImageJobs.DashScope;
+using ImageJobs.Workflow.Hosting;
+using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Outbound;
-using ImageJobs.Workflow.Pipeline;
-using ImageJobs.Workflow.Results;
+using ImageJobs.Workflow.Storage;
 using Microsoft.DurableTask;
 
 namespace ImageJobs.Workflow.Activities;

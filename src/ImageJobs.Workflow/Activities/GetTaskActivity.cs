@@ -1,6 +1,7 @@
 using ImageJobs.DashScope;
+using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Orchestrations;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Provider;
 using Microsoft.DurableTask;
 
 namespace ImageJobs.Workflow.Activities;

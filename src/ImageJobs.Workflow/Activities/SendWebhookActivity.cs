@@ -1,7 +1,8 @@
+using ImageJobs.Workflow.Delivery;
 using ImageJobs.Workflow.Durable;
-using ImageJobs.Workflow.Events;
+using ImageJobs.Workflow.Hosting;
 using ImageJobs.Workflow.Outbound;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Storage;
 using Microsoft.DurableTask;
 
 namespace ImageJobs.Workflow.Activities;

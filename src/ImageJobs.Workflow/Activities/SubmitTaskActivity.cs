@@ -1,7 +1,9 @@
 using ImageJobs.DashScope;
+using ImageJobs.Workflow.Hosting;
+using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Outbound;
-using ImageJobs.Workflow.Pipeline;
-using ImageJobs.Workflow.Polling;
+using ImageJobs.Workflow.Provider;
+using ImageJobs.Workflow.Storage;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 

@@ -1,11 +1,11 @@
-using System.Text.Json.Nodes;
 using System.Text.Json;
-using Azure.Storage.Blobs.Models;
+using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using ImageJobs.Workflow.Delivery;
 using ImageJobs.Workflow.Durable;
 using ImageJobs.Workflow.Jobs;
-using ImageJobs.Workflow.Pipeline;
-using ImageJobs.Workflow.Results;
+using ImageJobs.Workflow.Storage;
 using Microsoft.DurableTask;
 
 namespace ImageJobs.Workflow.Activities;

@@ -1,4 +1,4 @@
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Hosting;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 

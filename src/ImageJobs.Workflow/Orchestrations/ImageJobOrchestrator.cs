@@ -1,10 +1,9 @@
 using System.Text.Json;
 using ImageJobs.DashScope;
 using ImageJobs.Workflow.Activities;
-using ImageJobs.Workflow.Events;
+using ImageJobs.Workflow.Delivery;
 using ImageJobs.Workflow.Jobs;
-using ImageJobs.Workflow.Pipeline;
-using ImageJobs.Workflow.Polling;
+using ImageJobs.Workflow.Provider;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,7 @@
-using ImageJobs.Workflow.Pipeline;
-using ImageJobs.Workflow.Polling;
+using ImageJobs.Workflow.Activities;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Provider;
+
 
 namespace ImageJobs.Workflow.Orchestrations;
 

@@ -1,6 +1,6 @@
 using ImageJobs.DashScope.Emulator;
 using ImageJobs.Testing;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Hosting;
 
 namespace ImageJobs.Local.Tests.Infrastructure;
 

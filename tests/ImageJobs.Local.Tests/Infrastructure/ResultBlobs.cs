@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
-using ImageJobs.Workflow.Results;
+using ImageJobs.Workflow.Storage;
 
 namespace ImageJobs.Local.Tests.Infrastructure;
 

@@ -7,7 +7,7 @@ using Azure.Storage.Queues;
 using ImageJobs.DashScope.Emulator;
 using ImageJobs.Testing;
 using ImageJobs.Workflow.Durable;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Jobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;

@@ -1,11 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ImageJobs.Workflow.Activities;
-using ImageJobs.Workflow.Events;
+using ImageJobs.Workflow.Delivery;
 using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Orchestrations;
 using ImageJobs.Workflow.Outbound;
-using ImageJobs.Workflow.Pipeline;
+using ImageJobs.Workflow.Provider;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
@@ -615,8 +615,8 @@ public sealed class ImageJobOrchestratorTests
     public async Task RunAsync_FirstPoll_CountsTheTaskFromWhenTheProviderAcceptedIt(double acceptedOffsetSeconds, bool fromAccepted)
     {
         // 20–30 s tasks at the real rate window: first check at Min + (1.5 s lag − 1 s runtime reserve) after the start.
-        var window = new Polling.DurationWindow(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(30));
-        var firstCheck = window.Min + Polling.PollSchedule.Planned(window.Min);
+        var window = new DurationWindow(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(30));
+        var firstCheck = window.Min + PollSchedule.Planned(window.Min);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var fakes = new WorkflowFakes();
         DateTimeOffset accepted = default;

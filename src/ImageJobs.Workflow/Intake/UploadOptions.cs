@@ -1,0 +1,26 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DurableTask.Core.Exceptions;
+using ImageJobs.DashScope;
+using ImageJobs.Workflow.Jobs;
+using ImageJobs.Workflow.Orchestrations;
+using ImageJobs.Workflow.Outbound;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+
+namespace ImageJobs.Workflow.Intake;
+
+/// <summary>Settings of the upload trigger (<c>ImageJobs:Uploads</c>).</summary>
+public sealed class UploadOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "ImageJobs:Uploads";
+
+    /// <summary>The prompt for uploads whose metadata has none.</summary>
+    public string? DefaultPrompt { get; set; }
+
+    /// <summary>The parameters (JSON) for uploads whose metadata has none. Default <c>{"n":1}</c>: one billed image.</summary>
+    public string DefaultParameters { get; set; } = """{"n":1}""";
+}
