@@ -18,37 +18,6 @@ using Microsoft.Extensions.Logging;
 
 namespace ImageJobs.Local;
 
-/// <summary>What the local app runs.</summary>
-public sealed record LocalAppOptions
-{
-    /// <summary>The URLs to listen on; <see langword="null"/> for no HTTP (the <c>generate</c> command).</summary>
-    public string? Urls { get; init; } = "http://127.0.0.1:7071";
-
-    /// <summary>The folder with <c>host.json</c> and <c>local.settings.json</c>.</summary>
-    public required string Root { get; init; }
-
-    /// <summary>Whether the queue trigger and the upload scanner run.</summary>
-    public bool Triggers { get; init; } = true;
-
-    /// <summary>
-    /// Whether an Azurite this host starts keeps its data in memory only (the one-shot <c>generate</c> command), rather
-    /// than in <c>.azurite/</c> under <see cref="Root"/>, where jobs outlive the process (<c>serve</c>).
-    /// </summary>
-    public bool InMemoryStorage { get; init; }
-
-    /// <summary>Log only warnings and errors (the <c>generate</c> command prints its own progress).</summary>
-    public bool Quiet { get; init; }
-
-    /// <summary>Extra configuration, applied last (tests).</summary>
-    public IReadOnlyDictionary<string, string?> Overrides { get; init; } = new Dictionary<string, string?>();
-
-    /// <summary>Extra logging setup, e.g. a provider that captures logs (tests).</summary>
-    public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
-
-    /// <summary>Extra orchestrators or activities, e.g. an orchestration that waits for a job's completion event (tests).</summary>
-    public Action<DurableTaskRegistry>? ConfigureTasks { get; init; }
-}
-
 /// <summary>
 /// The local host, the same app shape as <c>func start</c>: the jobs HTTP API behind function keys, the
 /// <c>image-jobs</c> queue trigger and the <c>uploads</c> blob trigger, on the Durable Task Framework's Azure Storage
@@ -183,26 +152,5 @@ public static class LocalApp
             JobsApi.RaiseEventAsync(client, request, id, name, ct));
         api.MapDelete(JobsRoutes.Job, (JobsApi jobs, DurableTaskClient client, HttpRequest request, string id, CancellationToken ct) => jobs.PurgeAsync(client, request, id, ct));
         return api;
-    }
-}
-
-/// <summary>Function-key auth as Azure Functions does it: the <c>x-functions-key</c> header or the <c>code</c> query parameter.</summary>
-public sealed class FunctionKeyFilter(string key) : IEndpointFilter
-{
-    private readonly byte[] _key = System.Text.Encoding.UTF8.GetBytes(key);
-
-    /// <inheritdoc />
-    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(next);
-        var request = context.HttpContext.Request;
-        var presented = request.Headers["x-functions-key"].FirstOrDefault() ?? request.Query["code"].FirstOrDefault();
-        if (presented is null || !CryptographicOperations.FixedTimeEquals(_key, System.Text.Encoding.UTF8.GetBytes(presented)))
-        {
-            return ValueTask.FromResult<object?>(JobsApi.Problem(401, "Unauthorized", "A valid function key is required: the x-functions-key header or the code query parameter."));
-        }
-
-        return next(context);
     }
 }

@@ -1,0 +1,30 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using ImageJobs.Workflow;
+using ImageJobs.Workflow.Hosting;
+using ImageJobs.Workflow.Intake;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ImageJobs.Local;
+
+/// <summary>Registers the local queue and upload triggers.</summary>
+public static class LocalTriggerRegistration
+{
+    /// <summary>Adds the <c>image-jobs</c> queue trigger, the <c>uploads</c> scanner and the hourly history purge.</summary>
+    public static IServiceCollection AddLocalTriggers(this IServiceCollection services, IConfiguration configuration, HostJson hostJson)
+    {
+        services.AddSingleton(QueueTriggerSettings.Read(hostJson, configuration));
+        services.AddHostedService<QueueTrigger>();
+        services.AddHostedService<UploadScanner>();
+        services.AddHostedService<JobHistoryPurger>();
+        return services;
+    }
+}
