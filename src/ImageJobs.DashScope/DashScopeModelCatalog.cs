@@ -3,58 +3,6 @@ using System.Text.Json.Nodes;
 
 namespace ImageJobs.DashScope;
 
-/// <summary>A group of models that share one request shape (one typed request, one set of validation rules).</summary>
-public enum DashScopeModelFamily
-{
-    /// <summary>wanx-v1: prompt, optional reference image (<see cref="WanxTextToImageRequest"/>).</summary>
-    WanxTextToImage,
-
-    /// <summary>wanx2.1-imageedit: a function on a base image, optionally a mask (<see cref="WanxImageEditRequest"/>).</summary>
-    WanxImageEdit,
-
-    /// <summary>wan2.5-i2i-preview: an array of input images (<see cref="WanImageToImageRequest"/>).</summary>
-    WanImageToImage,
-
-    /// <summary>qwen-image and qwen-image-plus: text only, asynchronous or synchronous (<see cref="QwenImageRequest"/>).</summary>
-    QwenImage,
-}
-
-/// <summary>One image-valued field of a model's <c>input</c>.</summary>
-/// <param name="Name">The field name inside <c>input</c>, for example <c>base_image_url</c>.</param>
-/// <param name="IsArray">True when the field holds an array of images; false for one image (a URL or data URI string).</param>
-/// <param name="IsMask">True for a mask (white = edit, black = keep) rather than a picture to work from.</param>
-/// <param name="Required">True when every request of the model must carry it (for an array: at least one image).</param>
-/// <param name="MaxCount">The most images the field holds (1 for a single image).</param>
-/// <param name="AcceptsDataUri">False where the documentation lists only URLs for the field (wanx-v1's <c>ref_img</c>).</param>
-/// <param name="MimeTypes">The image types the field accepts in a data URI.</param>
-public sealed record DashScopeImageField(
-    string Name,
-    bool IsArray,
-    bool IsMask,
-    bool Required,
-    int MaxCount,
-    bool AcceptsDataUri,
-    IReadOnlyList<string> MimeTypes)
-{
-    /// <summary>The JSON path of the field, for example <c>input.base_image_url</c>.</summary>
-    public string Path => "input." + Name;
-
-    /// <summary>The fewest images the field holds when present: 1 when required, else 0.</summary>
-    public int MinCount => Required ? 1 : 0;
-
-    /// <summary>The JSON path of one element of an array field, for example <c>input.images[1]</c>.</summary>
-    /// <param name="index">The element's index.</param>
-    /// <returns>The path.</returns>
-    public string ItemPath(int index) => FormattableString.Invariant($"{Path}[{index}]");
-
-    /// <summary>True when <paramref name="path"/> is this field or one element of it.</summary>
-    /// <param name="path">A JSON path such as <c>input.images[0]</c>.</param>
-    /// <returns>True for this field.</returns>
-    public bool Matches(string? path) =>
-        path is not null
-        && (path == Path || (IsArray && path.StartsWith(Path + "[", StringComparison.Ordinal)));
-}
-
 /// <summary>
 /// Every model this library knows, with everything that differs between them: family, endpoint, latency, limits and
 /// image input fields. The one place to edit when a model is added; the client, its validation, the job parser, the

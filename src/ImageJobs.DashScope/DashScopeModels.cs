@@ -2,52 +2,6 @@ using System.Text.RegularExpressions;
 
 namespace ImageJobs.DashScope;
 
-/// <summary>Which image-synthesis endpoint a model uses.</summary>
-public enum DashScopeTaskKind
-{
-    /// <summary><c>POST {base}/services/aigc/text2image/image-synthesis</c>.</summary>
-    TextToImage,
-
-    /// <summary><c>POST {base}/services/aigc/image2image/image-synthesis</c>.</summary>
-    ImageToImage,
-}
-
-/// <summary>The documented facts about one model: family, endpoint, typical latency, limits, defaults, image fields.
-/// Every profile is listed in <see cref="DashScopeModelCatalog"/>.</summary>
-/// <param name="Model">The model name sent in <c>model</c>.</param>
-/// <param name="Family">The request shape it shares with other models.</param>
-/// <param name="Kind">The image-synthesis endpoint it uses.</param>
-/// <param name="TypicalLatencyMin">Lower end of the documented typical task duration.</param>
-/// <param name="TypicalLatencyMax">Upper end of the documented typical task duration.</param>
-/// <param name="SubmitRequestsPerSecond">Documented submit rate limit (per account, shared with RAM sub-accounts).</param>
-/// <param name="MaxConcurrentTasks">Documented number of tasks processed at once per account.</param>
-/// <param name="DefaultImageCount">The service's default for <c>parameters.n</c> (billing is per image).</param>
-/// <param name="MaxImageCount">The largest allowed <c>parameters.n</c>.</param>
-/// <param name="BeijingOnly">True when the model exists only in the Beijing region.</param>
-/// <param name="SupportsSyncCall">True when the synchronous multimodal-generation call is available (qwen-image).</param>
-/// <param name="ImageFields">The image-valued fields of its <c>input</c>, in the order images are given (empty for
-/// text-only models).</param>
-public sealed record DashScopeModelProfile(
-    string Model,
-    DashScopeModelFamily Family,
-    DashScopeTaskKind Kind,
-    TimeSpan TypicalLatencyMin,
-    TimeSpan TypicalLatencyMax,
-    int SubmitRequestsPerSecond,
-    int MaxConcurrentTasks,
-    int DefaultImageCount,
-    int MaxImageCount,
-    bool BeijingOnly,
-    bool SupportsSyncCall,
-    IReadOnlyList<DashScopeImageField> ImageFields)
-{
-    /// <summary>The most input images a request of this model carries (the sum over <see cref="ImageFields"/>).</summary>
-    public int MaxInputImages => ImageFields.Sum(f => f.MaxCount);
-
-    /// <summary>The mask field, if the model takes one.</summary>
-    public DashScopeImageField? MaskField => ImageFields.FirstOrDefault(f => f.IsMask);
-}
-
 /// <summary>Model names and the account-wide limits; the per-model facts are in <see cref="DashScopeModelCatalog"/>.</summary>
 public static class DashScopeModels
 {
@@ -122,43 +76,4 @@ public static class DashScopeModels
     /// <returns>True for the Qwen-Image family.</returns>
     public static bool IsQwenImage(string? model) =>
         DashScopeModelCatalog.TryGet(model, out var profile) && profile.Family == DashScopeModelFamily.QwenImage;
-}
-
-/// <summary>The hosts DashScope serves result images from (signed OSS links, valid 24 hours).</summary>
-public static class DashScopeResultHosts
-{
-    /// <summary>
-    /// The host pattern the documentation lists for result images: <c>dashscope-result-*.oss-*.aliyuncs.com</c>, as a
-    /// regular expression over the lower-case host name.
-    /// </summary>
-    public const string HostPattern = @"^dashscope-result-[a-z0-9-]+\.oss-[a-z0-9-]+\.aliyuncs\.com$";
-
-    /// <summary>The hosts the documentation lists by name (the allow-list it asks firewalls to open).</summary>
-    public static IReadOnlyList<string> DocumentedHosts { get; } =
-    [
-        "dashscope-result-bj.oss-cn-beijing.aliyuncs.com",
-        "dashscope-result-hz.oss-cn-hangzhou.aliyuncs.com",
-        "dashscope-result-sh.oss-cn-shanghai.aliyuncs.com",
-        "dashscope-result-wlcb.oss-cn-wulanchabu.aliyuncs.com",
-        "dashscope-result-zjk.oss-cn-zhangjiakou.aliyuncs.com",
-        "dashscope-result-sz.oss-cn-shenzhen.aliyuncs.com",
-        "dashscope-result-hy.oss-cn-heyuan.aliyuncs.com",
-        "dashscope-result-cd.oss-cn-chengdu.aliyuncs.com",
-        "dashscope-result-gz.oss-cn-guangzhou.aliyuncs.com",
-        "dashscope-result-wlcb-acdr-1.oss-cn-wulanchabu-acdr-1.aliyuncs.com",
-    ];
-
-    private static readonly Regex s_host = new(HostPattern, RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
-
-    /// <summary>True when the host matches <see cref="HostPattern"/> (case-insensitive).</summary>
-    /// <param name="host">A host name.</param>
-    /// <returns>True for a DashScope result host.</returns>
-    public static bool IsResultHost(string? host) =>
-        !string.IsNullOrEmpty(host) && s_host.IsMatch(host.ToLowerInvariant());
-
-    /// <summary>True when the URL is https on a DashScope result host (what a download step should insist on).</summary>
-    /// <param name="url">An absolute URL.</param>
-    /// <returns>True for a DashScope result URL.</returns>
-    public static bool IsResultUrl(Uri? url) =>
-        url is not null && url.IsAbsoluteUri && url.Scheme == Uri.UriSchemeHttps && IsResultHost(url.Host);
 }
