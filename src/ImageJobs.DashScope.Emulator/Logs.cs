@@ -2,8 +2,6 @@
 //   1000-1999 ImageJobs.DashScope   2000-2999 ImageJobs.Workflow   3000-3999 ImageJobs.Local
 //   4000-4999 ImageJobs.Functions   5000-5999 ImageJobs.DashScope.Emulator (this file)
 // Here: 5001-5099 the data folder.
-using Microsoft.Extensions.Logging;
-
 namespace ImageJobs.DashScope.Emulator;
 
 /// <summary>The emulator's log messages (event ids 5000–5999).</summary>

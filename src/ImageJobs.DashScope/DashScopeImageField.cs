@@ -1,6 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Text.Json.Nodes;
-
 namespace ImageJobs.DashScope;
 
 /// <summary>One image-valued field of a model's <c>input</c>.</summary>

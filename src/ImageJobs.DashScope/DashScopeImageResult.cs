@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace ImageJobs.DashScope;
 
 /// <summary>One entry of <c>output.results</c>: an image URL, or (partial failure) a per-image <c>code</c>/<c>message</c>.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace ImageJobs.DashScope;
 
 /// <summary><c>usage</c>: counts only successful images.</summary>

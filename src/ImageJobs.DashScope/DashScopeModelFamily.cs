@@ -1,6 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Text.Json.Nodes;
-
 namespace ImageJobs.DashScope;
 
 /// <summary>A group of models that share one request shape (one typed request, one set of validation rules).</summary>

@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace ImageJobs.DashScope;
 
 /// <summary>The documented facts about one model: family, endpoint, typical latency, limits, defaults, image fields.

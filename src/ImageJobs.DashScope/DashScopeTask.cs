@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace ImageJobs.DashScope;
 
 /// <summary>The state of an asynchronous task (<c>GET /tasks/{task_id}</c>).</summary>

@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace ImageJobs.DashScope;
 
 /// <summary>Which image-synthesis endpoint a model uses.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace ImageJobs.DashScope;
 
 /// <summary>A page of <c>GET /tasks</c>.</summary>

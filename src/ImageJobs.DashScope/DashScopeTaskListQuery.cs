@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace ImageJobs.DashScope;
 
 /// <summary>Query of <c>GET /tasks</c> (window at most 24 hours; default the last 24 hours).</summary>

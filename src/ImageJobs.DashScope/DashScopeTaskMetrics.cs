@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace ImageJobs.DashScope;
 
 /// <summary><c>task_metrics</c> (async tasks) or <c>task_metric</c> (sync call): image counts.</summary>

@@ -1,9 +1,5 @@
-using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 
 namespace ImageJobs.DashScope;
 

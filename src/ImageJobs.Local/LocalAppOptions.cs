@@ -1,20 +1,4 @@
-using System.Security.Cryptography;
-using ImageJobs.Local.Durable;
-using ImageJobs.Workflow.Api;
-using ImageJobs.Workflow.Durable;
-using ImageJobs.Workflow.Hosting;
-using ImageJobs.Workflow.Storage;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask;
-using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Converters;
-using Microsoft.DurableTask.Worker;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace ImageJobs.Local;
 

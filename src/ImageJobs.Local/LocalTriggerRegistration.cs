@@ -1,18 +1,3 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
-using Azure;
-using Azure.Storage.Blobs;
-using Azure.Storage.Queues;
-using Azure.Storage.Queues.Models;
-using ImageJobs.Workflow;
-using ImageJobs.Workflow.Hosting;
-using ImageJobs.Workflow.Intake;
-using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-
 namespace ImageJobs.Local;
 
 /// <summary>Registers the local queue and upload triggers.</summary>

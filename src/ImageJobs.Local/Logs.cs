@@ -3,8 +3,6 @@
 //   4000-4999 ImageJobs.Functions   5000-5999 ImageJobs.DashScope.Emulator
 // Here: 3001-3099 the queue trigger, 3101-3199 the upload scanner, 3201-3299 serve. The events the Functions app logs
 // too (a queue message or an upload started a job, an upload was refused) are the workflow's HostLog (2301-2399).
-using Microsoft.Extensions.Logging;
-
 namespace ImageJobs.Local;
 
 /// <summary>The local host's log messages (event ids 3000–3999).</summary>

@@ -1,6 +1,5 @@
 using ImageJobs.Workflow.Api;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;

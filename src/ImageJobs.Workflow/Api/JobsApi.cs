@@ -10,7 +10,6 @@ using ImageJobs.Workflow.Jobs;
 using ImageJobs.Workflow.Orchestrations;
 using ImageJobs.Workflow.Storage;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.DurableTask.Client;
 
 namespace ImageJobs.Workflow.Api;

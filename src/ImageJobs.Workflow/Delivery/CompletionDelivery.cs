@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-using ImageJobs.DashScope;
 using ImageJobs.Workflow.Jobs;
 
 namespace ImageJobs.Workflow.Delivery;

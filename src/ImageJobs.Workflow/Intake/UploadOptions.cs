@@ -1,15 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using DurableTask.Core.Exceptions;
-using ImageJobs.DashScope;
-using ImageJobs.Workflow.Jobs;
-using ImageJobs.Workflow.Orchestrations;
-using ImageJobs.Workflow.Outbound;
-using Microsoft.DurableTask;
-using Microsoft.DurableTask.Client;
-
 namespace ImageJobs.Workflow.Intake;
 
 /// <summary>Settings of the upload trigger (<c>ImageJobs:Uploads</c>).</summary>

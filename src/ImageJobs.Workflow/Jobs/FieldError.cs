@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
-
 namespace ImageJobs.Workflow.Jobs;
 
 /// <summary>A problem with one field of a job, named by its JSON path (<c>input.prompt</c>, <c>notify.webhookUrl</c>).</summary>

@@ -1,6 +1,3 @@
-using System.Text.Json.Serialization;
-using ImageJobs.DashScope;
-
 namespace ImageJobs.Workflow.Jobs;
 
 /// <summary>An error with the provider's (or ImageJobs') code and message.</summary>

@@ -1,6 +1,4 @@
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using ImageJobs.Workflow.Delivery;
 
 namespace ImageJobs.Workflow.Jobs;
 

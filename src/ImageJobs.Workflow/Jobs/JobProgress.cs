@@ -1,6 +1,3 @@
-using System.Text.Json.Serialization;
-using ImageJobs.DashScope;
-
 namespace ImageJobs.Workflow.Jobs;
 
 /// <summary>The custom status a running job shows: where it is and what it expects.</summary>

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using ImageJobs.DashScope;
 
 namespace ImageJobs.Workflow.Jobs;
 

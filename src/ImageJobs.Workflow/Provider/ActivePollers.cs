@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using Azure;
-using ImageJobs.DashScope;
 
 namespace ImageJobs.Workflow.Provider;
 

@@ -1,5 +1,3 @@
-using ImageJobs.DashScope;
-
 namespace ImageJobs.Workflow.Provider;
 
 /// <summary>The running time a model's tasks are expected to take: documented, or learned from recent tasks.</summary>

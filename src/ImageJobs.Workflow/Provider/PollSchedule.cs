@@ -1,5 +1,3 @@
-using ImageJobs.DashScope;
-
 namespace ImageJobs.Workflow.Provider;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using ImageJobs.DashScope;
-using ImageJobs.Workflow.Activities;
 
 namespace ImageJobs.Workflow.Provider;
 

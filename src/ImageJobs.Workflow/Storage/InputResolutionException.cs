@@ -1,12 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Text.Json.Nodes;
-using Azure;
-using Azure.Storage.Blobs;
-using ImageJobs.DashScope;
-using ImageJobs.Workflow.Jobs;
-using ImageJobs.Workflow.Outbound;
-
 namespace ImageJobs.Workflow.Storage;
 
 /// <summary>Thrown when a job's image input cannot be resolved (missing blob, too large, not an image). Not retried.</summary>

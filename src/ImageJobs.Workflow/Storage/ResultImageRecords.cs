@@ -1,11 +1,3 @@
-using System.Buffers;
-using System.Net;
-using System.Security.Cryptography;
-using Azure;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Blobs.Specialized;
-
 namespace ImageJobs.Workflow.Storage;
 
 /// <summary>One result image to copy out of the provider's short-lived URL into blob storage.</summary>

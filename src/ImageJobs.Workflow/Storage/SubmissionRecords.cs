@@ -1,10 +1,3 @@
-using System.Text.Json;
-using Azure;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using ImageJobs.Workflow.Activities;
-using ImageJobs.Workflow.Durable;
-
 namespace ImageJobs.Workflow.Storage;
 
 /// <summary>What is known about a job's paid submission: the intent before the call, the task id right after it.</summary>
