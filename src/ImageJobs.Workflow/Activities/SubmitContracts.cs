@@ -13,7 +13,10 @@ namespace ImageJobs.Workflow.Activities;
 /// <param name="Window">The expected running time to plan polls with.</param>
 public sealed record SubmitOutcome(string? TaskId, bool Reused, JobError? Error, bool Retryable, TimeSpan? RetryAfter, DurationWindow Window)
 {
-    /// <summary>A submit slot reserved for the job (when <see cref="Error"/> is <see cref="Activities.SubmitTaskActivity.PacedCode"/>): pass it back when it is due.</summary>
+    /// <summary>
+    /// The submit slot reserved for the job when its turn under the model's submit rate is later (no task, no error):
+    /// wait for it on a durable timer, then pass it back in <see cref="SubmitRequest.ReservedSlot"/>.
+    /// </summary>
     public DateTimeOffset? ReservedSlot { get; init; }
 
     /// <summary>

@@ -21,9 +21,6 @@ public sealed class SubmitTaskActivity(
     TimeProvider time, ILogger<SubmitTaskActivity> logger)
     : TaskActivity<SubmitRequest, SubmitOutcome>
 {
-    /// <summary>The <see cref="JobError.Code"/> of an outcome that only says "come back at <see cref="SubmitOutcome.ReservedSlot"/>".</summary>
-    public const string PacedCode = "Paced";
-
     /// <inheritdoc />
     public override Task<SubmitOutcome> RunAsync(TaskActivityContext context, SubmitRequest request) => RunAsync(request, CancellationToken.None);
 
@@ -150,9 +147,7 @@ public sealed class SubmitTaskActivity(
 
     private static SubmitOutcome Failed(JobError error, DurationWindow window) => new(null, false, error, false, null, window);
 
-    private SubmitOutcome Paced(DateTimeOffset slot, DurationWindow window) =>
-        new(null, false, new JobError(PacedCode, "Waiting for a submit slot under the model's rate limit."), true, slot - time.GetUtcNow(), window)
-        {
-            ReservedSlot = slot,
-        };
+    // Not an error: the job's turn under the model's submit rate is later, and the orchestrator waits for it on a timer.
+    private static SubmitOutcome Paced(DateTimeOffset slot, DurationWindow window) =>
+        new(null, false, null, false, null, window) { ReservedSlot = slot };
 }

@@ -142,7 +142,7 @@ internal sealed class WorkflowFakes
 
     /// <summary>What <see cref="SubmitTaskActivity"/> answers when the model's submit slot is later: come back at <paramref name="slot"/>.</summary>
     public static SubmitOutcome Paced(DateTimeOffset slot) =>
-        new(null, Reused: false, new JobError(SubmitTaskActivity.PacedCode, "Waiting for a submit slot."), Retryable: true, slot - DateTimeOffset.UtcNow, TinyWindow)
+        new(null, Reused: false, Error: null, Retryable: false, RetryAfter: null, TinyWindow)
         {
             ReservedSlot = slot,
             RateWindowScale = TinyRateWindow,
