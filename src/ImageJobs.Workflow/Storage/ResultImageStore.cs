@@ -181,26 +181,33 @@ public sealed class ResultImageStore(BlobServiceClient blobs, HttpClient http)
         return dot > blobName.LastIndexOf('/') ? blobName[..dot] : blobName;
     }
 
-    /// <summary>The image stored for <paramref name="blobName"/> under any type's extension (a retried or replayed copy).</summary>
+    /// <summary>
+    /// The image stored for <paramref name="blobName"/> under any type's extension (a retried or replayed copy): one
+    /// listing of <c>{stem}.</c> with metadata, where a point read would miss <c>{stem}.jpg</c> and a second request
+    /// would find it. A committed blob without our hash (not written by this store) does not count.
+    /// </summary>
     private static async Task<StoredImage?> TryGetStoredAsync(BlobContainerClient container, string blobName, CancellationToken cancellationToken)
     {
-        if (await TryGetStoredAsync(container.GetBlockBlobClient(blobName), cancellationToken) is { } stored)
-        {
-            return stored;
-        }
-
-        // Not under the PNG name: the same image under another type's extension ({stem}.jpg), found by one listing.
         var prefix = Stem(blobName) + ".";
-        await foreach (var item in container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, cancellationToken))
+        StoredImage? other = null;
+        await foreach (var item in container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix, Traits = BlobTraits.Metadata }, cancellationToken))
         {
-            if (item.Name != blobName && item.Name.IndexOf('/', prefix.Length) < 0
-                && await TryGetStoredAsync(container.GetBlockBlobClient(item.Name), cancellationToken) is { } other)
+            if (item.Name.IndexOf('/', prefix.Length) >= 0 || !item.Metadata.TryGetValue(BlobMetadata.Sha256, out var hash))
             {
-                return other;
+                continue;
             }
+
+            var stored = new StoredImage(item.Name, item.Properties.ContentLength ?? 0, hash, item.Properties.ContentType,
+                BlobMetadata.ReadInt(item.Metadata, BlobMetadata.Width), BlobMetadata.ReadInt(item.Metadata, BlobMetadata.Height));
+            if (item.Name == blobName)
+            {
+                return stored;
+            }
+
+            other ??= stored;
         }
 
-        return null;
+        return other;
     }
 
     private static async Task<StoredImage?> TryGetStoredAsync(BlockBlobClient blob, CancellationToken cancellationToken)
